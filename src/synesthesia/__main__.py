@@ -1,0 +1,5 @@
+"""``python -m synesthesia`` runs the command line."""
+
+from synesthesia.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""Sections of ``synesthesia demo``: each capability contributes one.
+
+A section is a function ``(report, *, workdir, seed) -> None`` that adds to the
+:class:`~synesthesia.viz.Report` using built-in data only (no downloads, no Lightning).
+Register it in :data:`SECTIONS` in the order the report should show it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from synesthesia.viz.report import Report
+
+__all__ = ["SECTIONS", "get_section"]
+
+SectionFn = Callable[..., None]
+
+#: key -> (title, "module:function"); imported lazily so one section's deps stay its own.
+SECTIONS: dict[str, tuple[str, str]] = {}
+
+
+def get_section(key: str) -> tuple[str, SectionFn]:
+    """Title and function of section ``key``."""
+    title, target = SECTIONS[key]
+    module, func = target.split(":")
+    return title, getattr(importlib.import_module(module), func)
+
+
+def run_sections(report: Report, keys: list[str], *, workdir: Path, seed: int) -> None:
+    """Run the given sections in order, each adding to ``report``."""
+    for key in keys:
+        title, fn = get_section(key)
+        report.section(title)
+        fn(report, workdir=workdir, seed=seed)

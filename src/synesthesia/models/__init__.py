@@ -1,0 +1,23 @@
+"""Whole architectures, one per file, and the model registry.
+
+Each architecture module registers its presets on import; add new ones to the import list.
+"""
+
+from synesthesia.models.base import (
+    PretrainedModel,
+    architecture_class,
+    list_architectures,
+    load_pretrained,
+)
+from synesthesia.models.registry import create_model, list_models, model_defaults, register_model
+
+__all__ = [
+    "PretrainedModel",
+    "architecture_class",
+    "create_model",
+    "list_architectures",
+    "list_models",
+    "load_pretrained",
+    "model_defaults",
+    "register_model",
+]

@@ -1,0 +1,81 @@
+import json
+
+import pytest
+
+from synesthesia import AudioConfig, ConfigMismatchError, ParameterError
+from synesthesia.utils import atomic_path, atomic_write_json, read_json
+
+
+def test_parameter_error_is_value_error():
+    assert issubclass(ParameterError, ValueError)
+    assert issubclass(ConfigMismatchError, ParameterError)
+
+
+def test_audio_config_round_trips_through_json(tmp_path):
+    cfg = AudioConfig(
+        sample_rate=16000,
+        n_fft=512,
+        hop_length=128,
+        win_length=400,
+        n_mels=40,
+        f_max=None,
+        mel_scale="htk",
+        norm=None,
+        power=2.0,
+    )
+    path = tmp_path / "audio_config.json"
+    text = cfg.to_json(path)
+    assert AudioConfig.from_json(path) == cfg
+    assert AudioConfig.from_json(text) == cfg
+    assert json.loads(path.read_text())["mel_scale"] == "htk"
+    assert cfg.f_max_hz == 8000.0 and cfg.n_freqs == 257
+    assert cfg.num_frames(16000) == 1 + 16000 // 128
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"hop_length": 0}, "hop_length=0"),
+        ({"hop_length": 2048}, "hop_length=2048"),
+        ({"win_length": 4096}, "win_length=4096"),
+        ({"f_max": 20000.0}, "f_max=20000.0"),
+        ({"mel_scale": "bark"}, "mel_scale='bark'"),
+        ({"norm": "l2"}, "norm='l2'"),
+        ({"n_mels": -3}, "n_mels=-3"),
+    ],
+)
+def test_audio_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        AudioConfig(**kwargs)
+
+
+def test_audio_config_rejects_unknown_fields():
+    with pytest.raises(ParameterError, match="n_mel"):
+        AudioConfig.from_dict({"n_mel": 80})
+
+
+def test_check_compatible_names_each_difference():
+    a, b = AudioConfig(), AudioConfig(n_mels=64, hop_length=200)
+    a.check_compatible(AudioConfig())
+    with pytest.raises(ConfigMismatchError, match="n_mels: expected 80, got 64") as info:
+        a.check_compatible(b, what="mel")
+    assert "hop_length" in str(info.value)
+
+
+def test_atomic_path_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "out.json"
+    atomic_write_json(path, {"good": 1})
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_text("half-writ")
+        raise RuntimeError("crash")
+    assert read_json(path) == {"good": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_read_json_errors(tmp_path):
+    with pytest.raises(ParameterError, match="does not exist"):
+        read_json(tmp_path / "nope.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops")
+    with pytest.raises(ParameterError, match="not valid JSON"):
+        read_json(bad)
