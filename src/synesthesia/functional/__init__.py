@@ -18,3 +18,12 @@ __all__ += [
     "pairwise_distances",
     "triplet_margin_loss",
 ]
+
+from synesthesia.functional.attention import (  # noqa: E402
+    causal_mask,
+    combine_masks,
+    lengths_to_mask,
+    scaled_dot_product_attention,
+)
+
+__all__ += ["causal_mask", "combine_masks", "lengths_to_mask", "scaled_dot_product_attention"]

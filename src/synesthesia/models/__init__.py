@@ -21,3 +21,7 @@ __all__ = [
     "model_defaults",
     "register_model",
 ]
+
+from synesthesia.models.gpt import GPT  # noqa: E402
+
+__all__ += ["GPT"]

@@ -3,3 +3,39 @@
 from synesthesia.nn.losses import ContrastiveLoss, InfoNCELoss, TripletMarginLoss
 
 __all__ = ["ContrastiveLoss", "InfoNCELoss", "TripletMarginLoss"]
+
+from synesthesia.nn.attention import (  # noqa: E402
+    AdditiveAttention,
+    KVCache,
+    MultiHeadAttention,
+    StaticKVCache,
+)
+from synesthesia.nn.positional import (  # noqa: E402
+    LearnedPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    SinusoidalPositionalEncoding2D,
+    sinusoidal_positional_encoding,
+)
+from synesthesia.nn.transformer import (  # noqa: E402
+    TransformerCache,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += [
+    "AdditiveAttention",
+    "KVCache",
+    "LearnedPositionalEncoding",
+    "MultiHeadAttention",
+    "SinusoidalPositionalEncoding",
+    "SinusoidalPositionalEncoding2D",
+    "StaticKVCache",
+    "TransformerCache",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "sinusoidal_positional_encoding",
+]
