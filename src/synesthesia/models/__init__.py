@@ -25,3 +25,7 @@ __all__ = [
 from synesthesia.models.gpt import GPT  # noqa: E402
 
 __all__ += ["GPT"]
+
+from synesthesia.models.dual_encoder import DualEncoder  # noqa: E402
+
+__all__ += ["DualEncoder"]

@@ -39,3 +39,9 @@ __all__ += [
     "TransformerEncoderLayer",
     "sinusoidal_positional_encoding",
 ]
+
+from synesthesia.nn.audio_encoders import LogMelEncoder, SoundNetEncoder  # noqa: E402
+from synesthesia.nn.image_encoders import ConvImageEncoder  # noqa: E402
+from synesthesia.nn.projection import ProjectionHead  # noqa: E402
+
+__all__ += ["ConvImageEncoder", "LogMelEncoder", "ProjectionHead", "SoundNetEncoder"]
