@@ -132,16 +132,18 @@ class GPT(PretrainedModel):
             "tie_weights": self.tie_weights,
         }
 
-    def example_inputs(self, batch_size: int = 2) -> dict[str, dict[str, Any]]:
-        """Example calls for the registry tests (see docs/architecture.md, "Model contract")."""
-        length = min(8, self.max_seq_len)
+    def example_inputs(self, batch_size: int = 2) -> dict[str, Any]:
+        """Keyword arguments of :meth:`forward` for smoke tests (docs/architecture.md)."""
         generator = torch.Generator().manual_seed(0)
-        ids = torch.randint(0, self.vocab_size, (batch_size, length), generator=generator)
-        device = self.token_embedding.weight.device
-        return {
-            "forward": {"input_ids": ids.to(device)},
-            "generate": {"prompt_ids": ids[:, :2].to(device), "max_new_tokens": 3},
-        }
+        ids = torch.randint(
+            0, self.vocab_size, (batch_size, min(8, self.max_seq_len)), generator=generator
+        )
+        return {"input_ids": ids.to(self.token_embedding.weight.device)}
+
+    def example_generate_inputs(self, batch_size: int = 2) -> dict[str, Any]:
+        """Keyword arguments of :meth:`generate` for smoke tests (docs/architecture.md)."""
+        prompt = self.example_inputs(batch_size)["input_ids"][:, :2]
+        return {"prompt_ids": prompt, "max_new_tokens": 3}
 
     def new_cache(
         self,
