@@ -160,7 +160,8 @@ class DualEncoder(PretrainedModel):
         else:
             audio = torch.randn(batch_size, 2 * self.audio_encoder.min_length)
         image = torch.rand(batch_size, self.image_in_channels, 8, 8)
-        return {"audio": audio, "image": image}
+        device = next(self.parameters()).device
+        return {"audio": audio.to(device), "image": image.to(device)}
 
 
 register_model(
