@@ -1,1 +1,34 @@
-"""synesthesia.training."""
+"""Training with Lightning: config, generic ModelSystem, fit (checkpoints, resume, export), tasks.
+
+The ONLY package of synesthesia that imports lightning; trained models are exported as plain
+model folders (safetensors + JSON) that inference loads without it.
+"""
+
+from synesthesia.training.config import DEFAULTS, apply_overrides, default_config, load_config
+from synesthesia.training.data import RandomBatchStream, batch_generator, batches_consumed
+from synesthesia.training.fit import FitResult, build_trainer, export_model, fit
+from synesthesia.training.lm import LM_DEFAULTS, LMSystem, TextDataModule, train_lm
+from synesthesia.training.optim import build_optimizer, lr_factor, parameter_groups
+from synesthesia.training.system import ModelSystem
+
+__all__ = [
+    "DEFAULTS",
+    "LM_DEFAULTS",
+    "FitResult",
+    "LMSystem",
+    "ModelSystem",
+    "RandomBatchStream",
+    "TextDataModule",
+    "apply_overrides",
+    "batch_generator",
+    "batches_consumed",
+    "build_optimizer",
+    "build_trainer",
+    "default_config",
+    "export_model",
+    "fit",
+    "load_config",
+    "lr_factor",
+    "parameter_groups",
+    "train_lm",
+]

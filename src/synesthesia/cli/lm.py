@@ -1,0 +1,149 @@
+"""``synesthesia lm``: train a GPT language model on a text file, and sample from it.
+
+``lm train`` imports Lightning (lazily, inside the command); ``lm generate`` never does: it
+loads the exported model folder (config.json + model.safetensors + tokenizer.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from synesthesia.errors import CheckpointError, ParameterError
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "lm",
+        help="train a GPT language model on a text file, or generate text with one",
+        description="Train a decoder-only Transformer (GPT) language model on a text file "
+        "with Lightning (checkpoints, automatic resume, CSV/TensorBoard logs, multi-GPU), "
+        "or sample text from an exported model folder.",
+    )
+    lm_sub = p.add_subparsers(dest="lm_command", metavar="ACTION", required=True)
+
+    t = lm_sub.add_parser(
+        "train",
+        help="train on a text file and export OUT/model",
+        description="Train a language model on --text FILE. Writes OUT/checkpoints "
+        "(last.ckpt, best-step=N.ckpt), OUT/logs (csv, tensorboard) and the exported model "
+        "folder OUT/model (config.json, model.safetensors, tokenizer.json). If "
+        "OUT/checkpoints/last.ckpt exists the run resumes from it (see --resume). "
+        "Multi-GPU: --set trainer.devices=4 trainer.strategy=ddp.",
+    )
+    t.add_argument("--text", required=True, type=Path, help="UTF-8 training text file")
+    t.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config (default: built-in defaults, the same as configs/lm/tiny.yaml)",
+    )
+    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
+    t.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="config overrides, e.g. --set optim.lr=1e-3 trainer.devices=2 (values are YAML)",
+    )
+    t.add_argument("--max-steps", type=int, default=None, help="sets trainer.max_steps")
+    t.add_argument(
+        "--resume",
+        default=None,
+        metavar="auto|never|CKPT",
+        help="auto (default): continue from OUT/checkpoints/last.ckpt when it exists; "
+        "never: start fresh; CKPT: continue from that checkpoint of one of your own runs",
+    )
+    t.set_defaults(func=train)
+
+    g = lm_sub.add_parser(
+        "generate",
+        help="sample a continuation of a prompt from an exported model folder",
+        description="Load an exported model folder (no Lightning needed) and print the "
+        "prompt followed by its sampled continuation.",
+    )
+    g.add_argument("--model", required=True, type=Path, help="exported model folder")
+    g.add_argument("--prompt", required=True, help="text to continue (non-empty)")
+    g.add_argument(
+        "--max-new-tokens", type=int, default=200, help="tokens to generate (default 200)"
+    )
+    g.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="softmax temperature; 0 = greedy (default 1.0)",
+    )
+    g.add_argument("--top-k", type=int, default=None, help="sample among the K likeliest")
+    g.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    g.set_defaults(func=generate)
+
+
+def _route_lightning_logs() -> None:
+    """Send Lightning's log records through the CLI's root handler (once, honouring -q/-v)."""
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+
+
+def train(args: argparse.Namespace) -> int:
+    from synesthesia.training.config import load_config, validate_config
+    from synesthesia.training.lm import LM_DEFAULTS, read_text, train_lm
+
+    _route_lightning_logs()
+    read_text(args.text)  # a missing or empty file fails before Lightning starts
+    config = load_config(args.config, args.overrides, defaults=LM_DEFAULTS)
+    # flags are set directly (not as YAML overrides) so any path stays a string
+    config["data"]["text_path"] = str(args.text)
+    if args.out is not None:
+        config["out_dir"] = str(args.out)
+    if args.max_steps is not None:
+        config["trainer"]["max_steps"] = args.max_steps
+    if args.resume is not None:
+        config["resume"] = args.resume
+    validate_config(config)
+    result = train_lm(config)
+    if result.is_global_zero:
+        loss = result.metrics.get("val/loss")
+        shown = "n/a" if loss is None else f"{loss:.4f}"
+        print(f"trained {result.global_step} steps; val/loss {shown}")
+        print(f"model: {result.model_dir}")
+        print(f"checkpoints: {result.last_checkpoint.parent}")
+    return 0
+
+
+def generate(args: argparse.Namespace) -> int:
+    import torch
+
+    from synesthesia.models import GPT, load_pretrained
+    from synesthesia.text.tokenizer import TOKENIZER_NAME, load_tokenizer
+
+    if not args.prompt:
+        raise ParameterError("--prompt='' must be non-empty text")
+    if args.max_new_tokens < 0:
+        raise ParameterError(f"--max-new-tokens={args.max_new_tokens} must be >= 0")
+    model = load_pretrained(args.model)
+    if not isinstance(model, GPT):
+        raise CheckpointError(
+            f"--model={str(args.model)!r} holds a {model.architecture!r} model, not 'gpt'"
+        )
+    if not (Path(args.model) / TOKENIZER_NAME).is_file():
+        raise ParameterError(f"--model={str(args.model)!r} has no {TOKENIZER_NAME}")
+    tokenizer = load_tokenizer(args.model)
+    prompt = torch.tensor([tokenizer.encode(args.prompt)], dtype=torch.long)
+    generator = torch.Generator().manual_seed(args.seed)
+    ids = model.generate(
+        prompt,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        generator=generator,
+    )
+    print(tokenizer.decode(ids[0].tolist()))
+    return 0

@@ -1,0 +1,88 @@
+"""Resumable random training batches: batch ``j`` depends only on ``(seed, j)``.
+
+Lightning restarts a plain DataLoader from its beginning when a run resumes, so a run that was
+stopped at step ``k`` and resumed would see different batches than an uninterrupted one. A
+:class:`RandomBatchStream` instead draws global batch ``j`` from a generator seeded by
+``(seed, j)`` and starts at the number of batches already consumed
+(:func:`batches_consumed`), so resuming reproduces the uninterrupted run batch for batch.
+Under DDP, rank ``r`` of ``W`` takes global batches ``j * W + r``; DataLoader workers split
+the stream round-robin, which DataLoader reassembles in order.
+
+For an exact resume with dropout, pass ``generator=torch.Generator()`` to every DataLoader:
+creating a DataLoader iterator otherwise draws a seed from the global RNG (the one dropout
+uses, restored from the checkpoint), and validation runs create iterators at points that
+differ between an interrupted and an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from synesthesia.errors import ParameterError
+
+__all__ = ["RandomBatchStream", "batch_generator", "batches_consumed"]
+
+
+def batch_generator(seed: int, index: int) -> torch.Generator:
+    """A CPU generator seeded from ``(seed, index)`` through numpy's SeedSequence."""
+    state = np.random.SeedSequence([int(seed), int(index)]).generate_state(2, dtype=np.uint32)
+    return torch.Generator().manual_seed(int(state[0]) << 31 ^ int(state[1]))
+
+
+class RandomBatchStream(IterableDataset):
+    """An endless stream of batches ``make_batch(generator)``; use with ``batch_size=None``.
+
+    Args:
+        make_batch: a picklable callable ``(torch.Generator) -> batch``.
+        seed: base seed of the stream.
+        start: index (per rank) of the first batch to produce, e.g. :func:`batches_consumed`.
+        rank: this process's global rank.
+        world_size: number of processes that each consume their own batches.
+    """
+
+    def __init__(
+        self,
+        make_batch: Callable[[torch.Generator], Any],
+        *,
+        seed: int,
+        start: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if start < 0:
+            raise ParameterError(f"start={start} must be >= 0")
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ParameterError(f"rank={rank} must be in [0, world_size={world_size})")
+        self.make_batch = make_batch
+        self.seed = seed
+        self.start = start
+        self.rank = rank
+        self.world_size = world_size
+
+    def global_index(self, local_index: int) -> int:
+        """Global batch number of this rank's ``local_index``-th batch."""
+        return local_index * self.world_size + self.rank
+
+    def __iter__(self) -> Iterator[Any]:
+        info = get_worker_info()
+        num_workers, worker_id = (1, 0) if info is None else (info.num_workers, info.id)
+        local = self.start + worker_id
+        while True:
+            yield self.make_batch(batch_generator(self.seed, self.global_index(local)))
+            local += num_workers
+
+
+def batches_consumed(trainer: L.Trainer | None) -> int:
+    """Training batches this process has already consumed (0 for a fresh run).
+
+    Read in ``train_dataloader()``, which Lightning calls after restoring a checkpoint.
+    """
+    if trainer is None:
+        return 0
+    return int(trainer.fit_loop.epoch_loop.batch_progress.total.completed)

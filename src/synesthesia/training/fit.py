@@ -1,0 +1,238 @@
+"""``fit(system, datamodule, config)``: one way to train every task with Lightning.
+
+Layout of ``out_dir``::
+
+    checkpoints/last.ckpt          latest state (written at each validation and at the end)
+    checkpoints/best-step=N.ckpt   best by ``checkpoint.monitor`` (``save_top_k`` of them)
+    logs/csv/version_K/metrics.csv CSVLogger (a new version per launch)
+    logs/tensorboard/version_K/    TensorBoardLogger
+    model/                         the exported model: config.json + model.safetensors + extras
+
+Resume (``resume`` in the config, ``--resume`` on the CLI): ``auto`` (default) continues from
+``out_dir/checkpoints/last.ckpt`` when it exists and starts fresh otherwise; ``never`` starts
+fresh (existing checkpoints in ``out_dir`` are then overwritten as training proceeds); a path
+resumes from that checkpoint. A resumed run restores weights, optimizer, schedule, step
+counters, RNG states and the position in a :class:`~synesthesia.training.data.RandomBatchStream`,
+so it ends where an uninterrupted run would. Checkpoints are loaded with ``weights_only=True``.
+
+``.ckpt`` files are for resuming our own runs only; the exported ``model/`` folder (safetensors
++ JSON, no pickle) is what is meant for sharing. Never load checkpoints from untrusted sources.
+
+Distributed training is Lightning's: set ``trainer.devices``, ``trainer.num_nodes`` and
+``trainer.strategy`` (e.g. ``ddp``); the export happens on global rank 0 only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.training.system import ModelSystem
+
+__all__ = ["FitResult", "build_trainer", "fit", "resume_checkpoint", "export_model"]
+
+log = logging.getLogger(__name__)
+
+LAST_NAME = "last.ckpt"
+
+
+@dataclass
+class FitResult:
+    """What a finished :func:`fit` produced.
+
+    Attributes:
+        out_dir: the run folder.
+        model_dir: the exported model folder (``None`` on ranks other than 0).
+        best_checkpoint: path of the best checkpoint (``None`` when nothing was monitored).
+        last_checkpoint: path of ``last.ckpt``.
+        global_step: optimizer steps taken in total.
+        metrics: the last logged value of every metric (``val/loss`` ...), as floats.
+        is_global_zero: whether this process is global rank 0.
+    """
+
+    out_dir: Path
+    model_dir: Path | None
+    best_checkpoint: Path | None
+    last_checkpoint: Path
+    global_step: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    is_global_zero: bool = True
+
+
+class _SaveLastOnTrainEnd(Callback):
+    """Write ``last.ckpt`` when training stops (max_steps reached or a callback stopped it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        trainer.save_checkpoint(self.path, weights_only=False)  # full state, for resuming
+
+
+def resume_checkpoint(config: dict[str, Any]) -> Path | None:
+    """The checkpoint a run with ``config`` resumes from (``None``: start fresh)."""
+    resume = config["resume"]
+    if resume == "never":
+        return None
+    if resume == "auto":
+        last = Path(config["out_dir"]) / "checkpoints" / LAST_NAME
+        return last if last.is_file() else None
+    path = Path(resume)
+    if not path.is_file():
+        raise ParameterError(f"resume={resume!r} must be 'auto', 'never' or an existing .ckpt")
+    return path
+
+
+def build_trainer(
+    config: dict[str, Any], *, callbacks: list[Callback] | tuple[Callback, ...] = ()
+) -> tuple[L.Trainer, ModelCheckpoint]:
+    """A ``lightning.Trainer`` configured from ``config["trainer"]`` and ``["checkpoint"]``.
+
+    Returns:
+        ``(trainer, checkpoint_callback)``.
+    """
+    out_dir = Path(config["out_dir"])
+    t = config["trainer"]
+    c = config["checkpoint"]
+    checkpoint_dir = out_dir / "checkpoints"
+    checkpoint = ModelCheckpoint(
+        dirpath=checkpoint_dir,
+        filename="best-step={step}",
+        auto_insert_metric_name=False,
+        monitor=c["monitor"],
+        mode=c["mode"],
+        save_top_k=c["save_top_k"] if c["monitor"] else 0,
+        save_last=True,
+        every_n_train_steps=c["every_n_train_steps"],
+    )
+    all_callbacks: list[Callback] = [checkpoint, _SaveLastOnTrainEnd(checkpoint_dir / LAST_NAME)]
+    progress = bool(t["progress_bar"]) and sys.stderr.isatty()
+    if progress:
+        all_callbacks.append(TQDMProgressBar(refresh_rate=max(1, t["log_every_n_steps"] // 2)))
+    all_callbacks += list(callbacks)
+    loggers = [
+        CSVLogger(out_dir / "logs", name="csv"),
+        TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
+    ]
+    interval = t["val_check_interval"]
+    kwargs: dict[str, Any] = {
+        "max_steps": -1 if t["max_steps"] is None else t["max_steps"],
+        "max_epochs": t["max_epochs"],
+        "accelerator": t["accelerator"],
+        "devices": t["devices"],
+        "num_nodes": t["num_nodes"],
+        "strategy": t["strategy"],
+        "precision": t["precision"],
+        "log_every_n_steps": t["log_every_n_steps"],
+        "gradient_clip_val": t["gradient_clip_val"],
+        "accumulate_grad_batches": t["accumulate_grad_batches"],
+        "num_sanity_val_steps": t["num_sanity_val_steps"],
+        "deterministic": t["deterministic"],
+        "enable_progress_bar": progress,
+        "callbacks": all_callbacks,
+        "logger": loggers,
+        "default_root_dir": out_dir,
+    }
+    if interval is not None:
+        kwargs["val_check_interval"] = interval
+        if isinstance(interval, int):  # every N steps, across epoch boundaries
+            kwargs["check_val_every_n_epoch"] = None
+    if t["limit_val_batches"] is not None:
+        kwargs["limit_val_batches"] = t["limit_val_batches"]
+    try:
+        trainer = L.Trainer(**kwargs)
+    except (ValueError, TypeError) as exc:  # MisconfigurationException is a ValueError
+        raise ParameterError(f"trainer config rejected by Lightning: {exc}") from None
+    return trainer, checkpoint
+
+
+def _load_weights(system: ModelSystem, path: Path) -> None:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    except (OSError, RuntimeError, KeyError) as exc:
+        raise CheckpointError(f"cannot read checkpoint {str(path)!r}: {exc}") from None
+    system.load_state_dict(state)
+
+
+def export_model(system: ModelSystem, datamodule: Any, directory: Path) -> Path:
+    """Save ``system.model`` with ``save_pretrained`` plus the datamodule's extra files.
+
+    A datamodule may define ``export(directory)`` to add what inference needs (e.g.
+    ``tokenizer.json``); it is called after the weights are written.
+    """
+    system.model.save_pretrained(directory)
+    extra = getattr(datamodule, "export", None)
+    if callable(extra):
+        extra(directory)
+    return directory
+
+
+def fit(
+    system: ModelSystem,
+    datamodule: L.LightningDataModule,
+    config: dict[str, Any],
+    *,
+    callbacks: list[Callback] | tuple[Callback, ...] = (),
+    export: bool = True,
+) -> FitResult:
+    """Train ``system`` on ``datamodule`` as ``config`` says, then export the model.
+
+    Seeds everything with ``config["seed"]`` (call :func:`lightning.seed_everything` yourself
+    before building the system if its initialisation must be reproducible too), resumes as
+    ``config["resume"]`` says (see the module docstring), trains, and on global rank 0 exports
+    the best checkpoint's model (or the last one with ``checkpoint.export: last``, or when no
+    best exists) to ``out_dir/model``.
+
+    Args:
+        system: the LightningModule (a :class:`ModelSystem`).
+        datamodule: the task's data.
+        config: a validated configuration (:func:`synesthesia.training.config.load_config`).
+        callbacks: extra Lightning callbacks.
+        export: write ``out_dir/model`` at the end.
+
+    Returns:
+        A :class:`FitResult`.
+    """
+    out_dir = Path(config["out_dir"])
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError(f"out_dir={str(out_dir)!r} exists and is not a directory")
+    ckpt_path = resume_checkpoint(config)
+    L.seed_everything(config["seed"], workers=True, verbose=False)
+    trainer, checkpoint = build_trainer(config, callbacks=callbacks)
+    if ckpt_path is not None:
+        log.info("resuming from %s", ckpt_path)
+    trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+
+    last = out_dir / "checkpoints" / LAST_NAME
+    best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
+    if best is not None and not best.is_file():
+        best = None
+    metrics = {
+        k: float(v)
+        for k, v in trainer.callback_metrics.items()
+        if torch.is_tensor(v) and v.numel() == 1
+    }
+    model_dir = None
+    if export and trainer.is_global_zero:
+        source = best if config["checkpoint"]["export"] == "best" and best is not None else last
+        _load_weights(system, source)
+        model_dir = export_model(system, datamodule, out_dir / "model")
+        log.info("exported %s (from %s) to %s", system.model.architecture, source.name, model_dir)
+    return FitResult(
+        out_dir=out_dir,
+        model_dir=model_dir,
+        best_checkpoint=best,
+        last_checkpoint=last,
+        global_step=int(trainer.global_step),
+        metrics=metrics,
+        is_global_zero=bool(trainer.is_global_zero),
+    )
