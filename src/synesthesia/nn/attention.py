@@ -22,6 +22,8 @@ from synesthesia.functional.attention import (
 
 __all__ = ["KVCache", "StaticKVCache", "MultiHeadAttention", "AdditiveAttention"]
 
+_PACKED_MIN_ROWS = 32
+
 
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -223,8 +225,10 @@ class MultiHeadAttention(nn.Module):
         return x.view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)  # (B,H,L,Dh)
 
     def _project_qkv(self, query: Tensor, key: Tensor, value: Tensor, project_kv: bool):
-        if project_kv and key is query and value is query:
-            # self-attention: one packed matmul for Q, K and V
+        rows = query.shape[0] * query.shape[1]
+        if project_kv and key is query and value is query and rows >= _PACKED_MIN_ROWS:
+            # self-attention: one packed matmul for Q, K and V (for a few rows, as in
+            # step-by-step decoding, concatenating the weights would cost more than it saves)
             weight = torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight])
             bias = None
             if self.q_proj.bias is not None:
