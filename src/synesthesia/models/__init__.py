@@ -29,3 +29,7 @@ __all__ += ["GPT"]
 from synesthesia.models.dual_encoder import DualEncoder  # noqa: E402
 
 __all__ += ["DualEncoder"]
+
+from synesthesia.models.show_attend_tell import ShowAttendTell  # noqa: E402
+
+__all__ += ["ShowAttendTell"]
