@@ -13,3 +13,27 @@ __all__ = ["ESC50", "AudioFolder", "PairedAudioImageFolder", "collate_audio", "r
 from synesthesia.data.spoken_digits import SpokenDigits, make_spoken_digits  # noqa: E402
 
 __all__ += ["SpokenDigits", "make_spoken_digits"]
+
+from synesthesia.data.espeak import (  # noqa: E402
+    EspeakSynthesizer,
+    espeak_phonemes,
+    list_voices,
+)
+from synesthesia.data.sentences import (  # noqa: E402
+    Sentence,
+    digit_sentences,
+    general_sentences,
+    grid_sentences,
+    make_sentences,
+    transcript_words,
+)
+
+__all__ += ["EspeakSynthesizer", "espeak_phonemes", "list_voices"]
+__all__ += [
+    "Sentence",
+    "digit_sentences",
+    "general_sentences",
+    "grid_sentences",
+    "make_sentences",
+    "transcript_words",
+]

@@ -1,0 +1,90 @@
+"""Sentence generators: GRID grammar, general English, digit strings, normalisation."""
+
+import pytest
+
+from synesthesia.data.sentences import (
+    DIGITS,
+    GENERAL_SENTENCES,
+    GRID_LETTERS,
+    GRID_SLOTS,
+    digit_sentences,
+    general_sentences,
+    grid_sentences,
+    make_sentences,
+    normalize_numbers,
+    number_to_words,
+    transcript_words,
+    vocabulary,
+)
+from synesthesia.errors import ParameterError
+
+
+def test_grid_sentences_follow_the_grammar_and_are_seeded():
+    sentences = grid_sentences(200, seed=3)
+    for s in sentences:
+        words = s.text.split()
+        assert len(words) == 6 and s.kind == "grid"
+        assert all(w in slot for w, slot in zip(words, GRID_SLOTS))
+        assert s.words == words
+        spoken = s.normalized.split()
+        assert spoken[3] == ("eh" if words[3] == "a" else words[3])
+        assert spoken[:3] + spoken[4:] == words[:3] + words[4:]
+    assert "w" not in GRID_LETTERS and len(GRID_LETTERS) == 25
+    assert grid_sentences(200, seed=3) == sentences
+    assert grid_sentences(200, seed=4) != sentences
+    # prefix-stable: asking for more keeps the first ones
+    assert grid_sentences(50, seed=3) == sentences[:50]
+    # every word of every slot turns up in 200 draws
+    for slot_index, slot in enumerate(GRID_SLOTS):
+        assert {s.text.split()[slot_index] for s in sentences} == set(slot)
+
+
+def test_general_sentences_are_varied_and_in_the_dictionary():
+    assert 300 <= len(GENERAL_SENTENCES) == len(set(GENERAL_SENTENCES))
+    sentences = general_sentences(40, seed=0)
+    assert len({s.text for s in sentences}) > 30
+    with_digits = [s for s in GENERAL_SENTENCES if any(c.isdigit() for c in s)]
+    assert len(with_digits) > 20
+    s = next(s for s in general_sentences(400, seed=1) if any(c.isdigit() for c in s.text))
+    assert not any(c.isdigit() for c in s.normalized)
+    from synesthesia.metrics.intelligibility import recognizer_vocabulary
+
+    assert set(vocabulary("mixed")) <= recognizer_vocabulary()
+
+
+def test_digit_strings():
+    sentences = digit_sentences(50, seed=1, min_digits=2, max_digits=4)
+    for s in sentences:
+        digits = s.text.split()
+        assert 2 <= len(digits) <= 4 and all(d.isdigit() for d in digits)
+        assert s.normalized.split() == [DIGITS[int(d)] for d in digits] == s.words
+
+
+def test_mixed_has_every_kind_and_is_prefix_stable():
+    mixed = make_sentences("mixed", 100, seed=5)
+    assert {s.kind for s in mixed} == {"grid", "general", "digits"}
+    assert make_sentences("mixed", 30, seed=5) == mixed[:30]
+
+
+def test_numbers_and_transcripts():
+    assert number_to_words(0) == "zero"
+    assert number_to_words(15) == "fifteen"
+    assert number_to_words(40) == "forty"
+    assert number_to_words(342) == "three hundred forty two"
+    assert number_to_words(1000) == "one thousand"
+    assert number_to_words(120_005) == "one hundred twenty thousand five"
+    assert normalize_numbers("Room 7, floor 12.") == "Room seven, floor twelve."
+    assert transcript_words("The baker's 12 eggs - fresh!") == [
+        "the", "baker's", "twelve", "eggs", "fresh",
+    ]  # fmt: skip
+
+
+def test_errors():
+    with pytest.raises(ParameterError, match="kind='poems'"):
+        make_sentences("poems", 3)
+    with pytest.raises(ParameterError, match="num_sentences=-1"):
+        grid_sentences(-1)
+    with pytest.raises(ParameterError, match="max_digits=1"):
+        digit_sentences(3, min_digits=2, max_digits=1)
+    with pytest.raises(ParameterError, match="number=1000000"):
+        number_to_words(1_000_000)
