@@ -1,6 +1,22 @@
 """synesthesia.functional."""
 
+from synesthesia.functional.db import (
+    amplitude_to_db,
+    db_to_amplitude,
+    db_to_power,
+    mfcc,
+    power_to_db,
+)
 from synesthesia.functional.filters import deemphasis, preemphasis
+from synesthesia.functional.griffin_lim import griffin_lim, spectral_convergence
+from synesthesia.functional.mel import (
+    hz_to_mel,
+    inverse_mel,
+    mel_filterbank,
+    mel_frequencies,
+    mel_spectrogram,
+    mel_to_hz,
+)
 from synesthesia.functional.metric_losses import (
     contrastive_loss,
     info_nce_loss,
@@ -9,8 +25,29 @@ from synesthesia.functional.metric_losses import (
     triplet_margin_loss,
 )
 from synesthesia.functional.mu_law import mu_law_decode, mu_law_encode
+from synesthesia.functional.spectral import get_window, istft, power_spectrum, spectrogram, stft
 
 __all__ = ["deemphasis", "mu_law_decode", "mu_law_encode", "preemphasis"]
+__all__ += [
+    "amplitude_to_db",
+    "db_to_amplitude",
+    "db_to_power",
+    "get_window",
+    "griffin_lim",
+    "hz_to_mel",
+    "inverse_mel",
+    "istft",
+    "mel_filterbank",
+    "mel_frequencies",
+    "mel_spectrogram",
+    "mel_to_hz",
+    "mfcc",
+    "power_spectrum",
+    "power_to_db",
+    "spectral_convergence",
+    "spectrogram",
+    "stft",
+]
 __all__ += [
     "contrastive_loss",
     "info_nce_loss",

@@ -1,0 +1,156 @@
+"""griffin_lim against librosa.griffinlim with the same initial phases; spectral convergence."""
+
+import librosa
+import numpy as np
+import pytest
+import torch
+
+from synesthesia.errors import ParameterError
+from synesthesia.functional import griffin_lim, spectral_convergence, stft
+
+SAMPLE_RATE = 16000
+KW = dict(n_fft=512, hop_length=128, win_length=512, window="hann", center=True)
+
+
+def _sound(seconds=1.0):
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    chirp = 0.4 * np.sin(2 * np.pi * (200 + 1500 * t) * t)
+    tone = sum(0.2 / k * np.sin(2 * np.pi * 330 * k * t) for k in range(1, 5))
+    return chirp + tone + 0.01 * np.random.default_rng(0).standard_normal(t.shape)
+
+
+def _magnitude(x):
+    return np.abs(librosa.stft(x, pad_mode="reflect", **KW))
+
+
+def _convergence(magnitude, y):
+    est = stft(torch.from_numpy(np.ascontiguousarray(y)), pad_mode="reflect", **KW).abs()
+    return spectral_convergence(torch.from_numpy(magnitude), est).item()
+
+
+@pytest.mark.parametrize("momentum", [0.99, 0.0])
+def test_same_initial_phase_gives_librosas_result(momentum):
+    mag = _magnitude(_sound())
+    phases = 2 * np.pi * np.random.RandomState(0).random_sample(mag.shape)
+    ref = librosa.griffinlim(
+        mag,
+        n_iter=16,
+        momentum=momentum,
+        init="random",
+        random_state=np.random.RandomState(0),
+        length=None,
+        pad_mode="reflect",
+        **KW,
+    )
+    ours = griffin_lim(
+        torch.from_numpy(mag),
+        n_iter=16,
+        momentum=momentum,
+        init=torch.from_numpy(phases),
+        length=None,
+        pad_mode="reflect",
+        **KW,
+    ).numpy()
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-8)
+    assert _convergence(mag, ours) <= _convergence(mag, ref) * (1 + 1e-6)
+
+
+def test_zero_phase_init_matches_librosa_and_converges_no_worse():
+    mag = _magnitude(_sound())
+    ref = librosa.griffinlim(
+        mag, n_iter=32, momentum=0.99, init=None, length=None, pad_mode="reflect", **KW
+    )
+    ours = griffin_lim(
+        torch.from_numpy(mag),
+        n_iter=32,
+        momentum=0.99,
+        init="zeros",
+        length=None,
+        pad_mode="reflect",
+        **KW,
+    ).numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-7)
+    ours_sc, ref_sc = _convergence(mag, ours), _convergence(mag, ref)
+    assert ours_sc <= ref_sc * (1 + 1e-6)
+    assert ours_sc < 0.2
+
+
+def test_random_init_is_seeded_and_converges_like_librosa():
+    mag = _magnitude(_sound())
+    a = griffin_lim(
+        torch.from_numpy(mag),
+        n_iter=32,
+        momentum=0.99,
+        init="random",
+        seed=3,
+        pad_mode="reflect",
+        **KW,
+    )
+    b = griffin_lim(
+        torch.from_numpy(mag),
+        n_iter=32,
+        momentum=0.99,
+        init="random",
+        seed=3,
+        pad_mode="reflect",
+        **KW,
+    )
+    torch.testing.assert_close(a, b, rtol=0, atol=0)
+    ref = librosa.griffinlim(
+        mag, n_iter=32, momentum=0.99, init="random", random_state=3, pad_mode="reflect", **KW
+    )
+    # different random phases: same algorithm, so the convergence is comparable (within 10%)
+    assert _convergence(mag, a.numpy()) <= _convergence(mag, ref) * 1.1
+
+
+def test_more_iterations_and_momentum_help():
+    mag = torch.from_numpy(_magnitude(_sound()))
+    sc = {}
+    for n_iter, momentum in [(4, 0.0), (32, 0.0), (32, 0.99)]:
+        y = griffin_lim(
+            mag, n_iter=n_iter, momentum=momentum, init="zeros", pad_mode="reflect", **KW
+        )
+        sc[n_iter, momentum] = _convergence(mag.numpy(), y.numpy())
+    assert sc[32, 0.0] < sc[4, 0.0]
+    assert sc[32, 0.99] < sc[32, 0.0]
+
+
+def test_batched_equals_per_item_float32_and_length():
+    x = np.stack([_sound(0.5), _sound(0.5)[::-1].copy()]).astype(np.float32)
+    mag = torch.from_numpy(np.abs(librosa.stft(x, pad_mode="reflect", **KW)))
+    kw = dict(n_iter=8, momentum=0.99, init="zeros", pad_mode="reflect", length=8000, **KW)
+    batched = griffin_lim(mag, **kw)
+    assert batched.shape == (2, 8000) and batched.dtype == torch.float32
+    for i in range(2):
+        torch.testing.assert_close(batched[i], griffin_lim(mag[i], **kw), rtol=1e-5, atol=1e-6)
+
+
+def test_spectral_convergence_definition():
+    ref = torch.rand(2, 5, 7, dtype=torch.float64)
+    est = ref + 0.1 * torch.rand(2, 5, 7, dtype=torch.float64)
+    sc = spectral_convergence(ref, est)
+    assert sc.shape == (2,)
+    expected = torch.stack([(ref[i] - est[i]).norm() / ref[i].norm() for i in range(2)])
+    torch.testing.assert_close(sc, expected)
+    assert spectral_convergence(ref, ref).abs().max() == 0
+
+
+def test_errors_and_warnings():
+    mag = torch.rand(257, 20)
+    with pytest.raises(ParameterError, match="momentum=-1"):
+        griffin_lim(mag, momentum=-1)
+    with pytest.raises(ParameterError, match="n_iter=0"):
+        griffin_lim(mag, n_iter=0)
+    with pytest.raises(ParameterError, match="init='nope'"):
+        griffin_lim(mag, init="nope")
+    with pytest.raises(ParameterError, match="n_fft=1024 gives 513 bins"):
+        griffin_lim(mag, n_fft=1024)
+    with pytest.raises(ParameterError, match="length=100000"):
+        griffin_lim(mag, hop_length=128, length=100000)
+    with pytest.raises(ParameterError, match="NaN"):
+        griffin_lim(torch.full((257, 20), float("nan")))
+    with pytest.warns(UserWarning, match="momentum=1.5"):
+        griffin_lim(mag, n_iter=1, momentum=1.5, hop_length=128)
+    with pytest.raises(ParameterError, match="estimate_magnitude"):
+        spectral_convergence(torch.rand(3, 4), torch.rand(3, 5))

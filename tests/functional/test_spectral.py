@@ -1,0 +1,285 @@
+"""stft / istft / power_spectrum / spectrogram against librosa in float64, plus properties."""
+
+import librosa
+import numpy as np
+import pytest
+import torch
+
+from synesthesia.errors import ParameterError
+from synesthesia.functional import get_window, istft, power_spectrum, spectrogram, stft
+
+LIBROSA_PAD = {
+    "constant": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}
+
+
+def librosa_stft(x, *, n_fft, hop_length, win_length, window, center, pad_mode):
+    if center and pad_mode == "circular":  # librosa.stft has no "wrap": pad with numpy
+        pad = [(0, 0)] * (x.ndim - 1) + [(n_fft // 2, n_fft // 2)]
+        x, center = np.pad(x, pad, mode="wrap"), False
+    return librosa.stft(
+        x,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=LIBROSA_PAD[pad_mode],
+    )
+
+
+SETTINGS = [
+    # n_fft, hop_length, win_length, window, center, pad_mode
+    (512, 128, 512, "hann", True, "reflect"),
+    (512, 100, 400, "hamming", True, "constant"),
+    (256, 64, 200, "blackman", False, "reflect"),
+    (255, 85, 255, "rectangular", True, "replicate"),
+    (128, 32, 128, "hann", True, "circular"),
+]
+
+
+def _signal(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+@pytest.mark.parametrize("n_fft,hop_length,win_length,window,center,pad_mode", SETTINGS)
+def test_stft_matches_librosa(n_fft, hop_length, win_length, window, center, pad_mode):
+    x = _signal(2, 3000)
+    ours = stft(
+        torch.from_numpy(x),
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+    )
+    ref = librosa_stft(
+        x,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+    )
+    assert ours.dtype == torch.complex128 and ours.shape == ref.shape
+    np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-5, atol=1e-10 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("n_fft,hop_length,win_length,window,center,pad_mode", SETTINGS)
+@pytest.mark.parametrize("length", [None, 2900, 3000, 3100])
+def test_istft_matches_librosa(n_fft, hop_length, win_length, window, center, pad_mode, length):
+    spec = librosa_stft(
+        _signal(2, 3000),
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+    )
+    ours = istft(
+        torch.from_numpy(spec),
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        length=length,
+    )
+    ref = librosa.istft(
+        spec,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        length=length,
+    )
+    assert ours.shape == ref.shape
+    # Where the window-sum-square is ~1e-34 (the -1e-17 first sample of a blackman window,
+    # squared) both divide rounding noise by it: those samples are meaningless in both
+    # implementations, so only samples with a well-conditioned envelope are compared.
+    envelope = librosa.filters.window_sumsquare(
+        window=window,
+        n_frames=spec.shape[-1],
+        hop_length=hop_length,
+        win_length=win_length,
+        n_fft=n_fft,
+        dtype=np.float64,
+    )
+    start = n_fft // 2 if center else 0
+    envelope = np.pad(envelope, (0, max(0, start + ref.shape[-1] - envelope.shape[-1])))
+    envelope = envelope[start : start + ref.shape[-1]]
+    ill = (envelope > 0) & (envelope <= 1e-10 * envelope.max())
+    assert ill.sum() <= 2 * hop_length  # only a few edge samples are excluded
+    conditioned = ~ill
+    np.testing.assert_allclose(
+        ours.numpy()[..., conditioned], ref[..., conditioned], rtol=1e-5, atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
+@pytest.mark.parametrize(
+    "n_fft,hop_length,win_length,window",
+    [
+        (1024, 256, 1024, "hann"),
+        (512, 128, 300, "hamming"),
+        (400, 100, 400, "blackman"),
+    ],
+)
+def test_istft_inverts_stft(dtype, tol, n_fft, hop_length, win_length, window):
+    x = torch.from_numpy(_signal(3, 4000)).to(dtype)
+    kwargs = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window)
+    y = istft(
+        stft(x, center=True, pad_mode="reflect", **kwargs), center=True, length=4000, **kwargs
+    )
+    assert y.dtype == dtype
+    assert (y - x).abs().max() < tol
+    # the brief's bound in float64
+    if dtype == torch.float64:
+        assert (y - x).abs().max() < 1e-6
+
+
+def test_power_spectrum_matches_numpy_and_a_librosa_frame():
+    x = _signal(2, 1000)
+    ours = power_spectrum(torch.from_numpy(x), n_fft=1024, window="rectangular").numpy()
+    np.testing.assert_allclose(ours, np.abs(np.fft.rfft(x, n=1024)) ** 2, rtol=1e-10)
+    frame = x[0, :512]
+    ours = power_spectrum(torch.from_numpy(frame), n_fft=512, window="hann").numpy()
+    ref = (
+        np.abs(
+            librosa.stft(
+                frame, n_fft=512, hop_length=512, win_length=512, window="hann", center=False
+            )[:, 0]
+        )
+        ** 2
+    )
+    np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12 * ref.max())
+
+
+def test_power_spectrum_of_a_sinusoid_is_documented_scale():
+    t = torch.arange(1000, dtype=torch.float64)
+    p = power_spectrum(0.5 * torch.cos(2 * torch.pi * 100 * t / 1000))
+    assert abs(p[100].item() - (0.5 * 1000 / 2) ** 2) < 1e-6
+    assert p.argmax().item() == 100
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0, 1.5])
+def test_spectrogram_matches_librosa(power):
+    x = _signal(3000)
+    ours = spectrogram(
+        torch.from_numpy(x),
+        n_fft=512,
+        hop_length=128,
+        win_length=400,
+        window="hann",
+        center=True,
+        pad_mode="reflect",
+        power=power,
+    )
+    ref, _ = librosa.core.spectrum._spectrogram(
+        y=x,
+        n_fft=512,
+        hop_length=128,
+        win_length=400,
+        window="hann",
+        center=True,
+        pad_mode="reflect",
+        power=power,
+    )
+    np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-5, atol=1e-12 * ref.max())
+
+
+def test_batched_equals_per_item():
+    x = torch.from_numpy(_signal(2, 3, 2000))
+    kwargs = dict(
+        n_fft=256, hop_length=64, win_length=256, window="hann", center=True, pad_mode="reflect"
+    )
+    batched = stft(x, **kwargs)
+    for i in range(2):
+        for j in range(3):
+            torch.testing.assert_close(batched[i, j], stft(x[i, j], **kwargs), rtol=0, atol=0)
+    back = istft(
+        batched, n_fft=256, hop_length=64, win_length=256, window="hann", center=True, length=2000
+    )
+    torch.testing.assert_close(
+        back[1, 2],
+        istft(
+            batched[1, 2],
+            n_fft=256,
+            hop_length=64,
+            win_length=256,
+            window="hann",
+            center=True,
+            length=2000,
+        ),
+    )
+
+
+def test_spectrogram_gradcheck():
+    x = torch.randn(2, 40, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    x.requires_grad_(True)
+    for power in (1.0, 2.0):
+        assert torch.autograd.gradcheck(
+            lambda t, p=power: spectrogram(
+                t,
+                n_fft=16,
+                hop_length=4,
+                win_length=12,
+                window="hann",
+                center=True,
+                pad_mode="reflect",
+                power=p,
+            ),
+            (x,),
+            fast_mode=True,
+        )
+
+
+def test_window_values_match_scipy():
+    import scipy.signal
+
+    for name, scipy_name in [
+        ("hann", "hann"),
+        ("hamming", "hamming"),
+        ("blackman", "blackman"),
+        ("rectangular", "boxcar"),
+    ]:
+        ours = get_window(name, 301, n_fft=400, dtype=torch.float64).numpy()
+        ref = librosa.util.pad_center(
+            scipy.signal.get_window(scipy_name, 301, fftbins=True), size=400
+        )
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-15)
+
+
+def test_errors_name_the_argument():
+    x = torch.randn(4000)
+    with pytest.raises(ParameterError, match="hop_length=0"):
+        stft(x, n_fft=512, hop_length=0)
+    with pytest.raises(ParameterError, match="hop_length=600"):
+        stft(x, n_fft=512, hop_length=600)
+    with pytest.raises(ParameterError, match="win_length=1024"):
+        stft(x, n_fft=512, win_length=1024)
+    with pytest.raises(ParameterError, match="NaN"):
+        stft(torch.tensor([0.0, float("nan")] * 1000), n_fft=512)
+    with pytest.raises(ParameterError, match="NaN"):
+        spectrogram(torch.tensor([0.0, float("inf")] * 1000), n_fft=512)
+    with pytest.raises(ParameterError, match="n_fft=512"):
+        stft(torch.randn(300), n_fft=512, center=False)
+    with pytest.raises(ParameterError, match="too short"):
+        stft(torch.randn(100), n_fft=512, center=True, pad_mode="reflect")
+    with pytest.raises(ParameterError, match="pad_mode"):
+        stft(x, n_fft=512, pad_mode="edge")
+    with pytest.raises(ParameterError, match="window"):
+        stft(x, n_fft=512, window="kaiser")
+    with pytest.raises(ParameterError, match="power"):
+        spectrogram(x, n_fft=512, power=0)
+    with pytest.raises(ParameterError, match="n_fft=512 gives 257 bins"):
+        istft(stft(x, n_fft=256), n_fft=512)
+    with pytest.raises(ParameterError, match="waveform"):
+        stft(torch.arange(100), n_fft=16)
