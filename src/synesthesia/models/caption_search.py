@@ -28,7 +28,7 @@ from torch import Tensor
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["CaptionOutput", "greedy_search", "beam_search"]
+__all__ = ["CaptionOutput", "greedy_search", "beam_search", "beam_search_annotations"]
 
 
 @dataclass
@@ -126,9 +126,35 @@ def beam_search(
         The best beam per image as a :class:`CaptionOutput`.
     """
     _check(model, images, max_length)
+    return beam_search_annotations(
+        model,
+        model.encode(images),
+        beam_size=beam_size,
+        max_length=max_length,
+        length_normalization=length_normalization,
+    )
+
+
+@torch.no_grad()
+def beam_search_annotations(
+    model: Any,
+    annotations: Tensor,
+    *,
+    beam_size: int = 5,
+    max_length: int = 20,
+    length_normalization: bool = False,
+) -> CaptionOutput:
+    """:func:`beam_search` from annotations (B, P, D) already computed by ``model.encode``.
+
+    Useful to decode one encoding with several settings, and to time the search alone.
+    """
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise ParameterError(f"max_length={max_length!r} must be a positive integer")
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ParameterError(f"beam_size={beam_size!r} must be a positive integer")
-    annotations = model.encode(images)  # (B, P, D)
+    if not isinstance(annotations, Tensor) or annotations.dim() != 3 or annotations.shape[0] == 0:
+        shape = tuple(getattr(annotations, "shape", ()))
+        raise ParameterError(f"annotations with shape {shape} must be a non-empty (B, P, D) batch")
     batch, regions = annotations.shape[:2]
     k = beam_size
     device, dtype = annotations.device, annotations.dtype

@@ -1,0 +1,90 @@
+"""Attention figures for captioning: the image with each word's attention map, one panel per word.
+
+References:
+    Xu et al., "Show, Attend and Tell", ICML 2015 (figures 2-3: upsampled soft-attention maps
+    overlaid on the image for every generated word).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from synesthesia.errors import ParameterError
+
+__all__ = ["upsample_attention", "plot_caption_attention"]
+
+
+def upsample_attention(maps: torch.Tensor, *, image_size: tuple[int, int]) -> torch.Tensor:
+    """Bilinearly upsample attention maps (L, rows, cols) to (L, H, W) image coordinates."""
+    if maps.dim() != 3:
+        raise ParameterError(f"maps with shape {tuple(maps.shape)} must be (L, rows, columns)")
+    up = F.interpolate(
+        maps[:, None].float(), size=tuple(image_size), mode="bilinear", align_corners=False
+    )
+    return up[:, 0]
+
+
+def plot_caption_attention(
+    image: torch.Tensor,
+    words: Sequence[str],
+    maps: torch.Tensor,
+    *,
+    max_columns: int = 6,
+    overlay_alpha: float = 0.6,
+    panel_size: float = 2.0,
+    title: str | None = None,
+):
+    """The image, then one panel per word with its upsampled attention map overlaid.
+
+    Args:
+        image: (C, H, W) with values in [0, 1] (C = 1 or 3).
+        words: the generated words (``<end>`` may be included as a word).
+        maps: (L, rows, columns) attention maps, L ≥ len(words) (extra maps are ignored).
+        max_columns: panels per row.
+        overlay_alpha: opacity of the attention overlay.
+        panel_size: panel height in inches (width follows the image aspect).
+        title: optional figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure`` (not attached to pyplot; save it or pass it to
+        ``Report.figure``).
+    """
+    from matplotlib.figure import Figure
+
+    if image.dim() != 3 or image.shape[0] not in (1, 3):
+        raise ParameterError(f"image with shape {tuple(image.shape)} must be (C, H, W), C = 1 or 3")
+    if maps.dim() != 3 or maps.shape[0] < len(words):
+        raise ParameterError(
+            f"maps with shape {tuple(maps.shape)} must be (L, rows, columns) with "
+            f"L >= {len(words)} words"
+        )
+    if max_columns < 1:
+        raise ParameterError(f"max_columns={max_columns!r} must be a positive integer")
+    height, width = image.shape[-2:]
+    picture = image.detach().float().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+    if picture.shape[-1] == 1:
+        picture = np.repeat(picture, 3, axis=-1)
+    up = upsample_attention(maps[: len(words)].detach().cpu(), image_size=(height, width)).numpy()
+    panels = len(words) + 1
+    columns = min(max_columns, panels)
+    rows = -(-panels // columns)
+    aspect = width / height
+    fig = Figure(figsize=(columns * panel_size * aspect, rows * panel_size * 1.15))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    axes.flat[0].imshow(picture)
+    axes.flat[0].set_title("image", fontsize=9)
+    for i, word in enumerate(words):
+        ax = axes.flat[i + 1]
+        ax.imshow(picture)
+        ax.imshow(up[i], cmap="jet", alpha=overlay_alpha, vmin=0.0, vmax=float(up[i].max()) or 1.0)
+        ax.set_title(word, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
