@@ -7,6 +7,16 @@ from synesthesia.errors import ParameterError
 from synesthesia.models import GPT, create_model, load_pretrained
 
 
+@pytest.fixture
+def one_thread():
+    """Step-by-step decoding runs hundreds of tiny ops; on a busy shared machine OpenMP
+    threads waiting for each other make each op cost milliseconds, so use one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _model(**kw):
     torch.manual_seed(0)
     defaults = dict(vocab_size=40, max_seq_len=256, embed_dim=32, num_layers=2, num_heads=4)
@@ -21,7 +31,7 @@ def test_create_model_with_vocab_override_and_shapes():
     assert model.lm_head.weight is model.token_embedding.weight  # tied
 
 
-def test_cached_decoding_equals_full_recomputation_at_every_step_of_256_tokens():
+def test_cached_decoding_equals_full_recomputation_at_every_step_of_256_tokens(one_thread):
     model = _model()
     ids = torch.randint(0, 40, (2, 256), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -45,7 +55,7 @@ def test_causality_future_tokens_do_not_change_past_logits():
 
 
 @pytest.mark.parametrize("temperature, top_k", [(0.0, None), (1.0, 5), (0.7, None)])
-def test_generate_cached_equals_uncached(temperature, top_k):
+def test_generate_cached_equals_uncached(temperature, top_k, one_thread):
     model = _model(max_seq_len=24)  # 10 + 30 tokens > max_seq_len: the crop path is used too
     prompt = torch.randint(0, 40, (3, 10), generator=torch.Generator().manual_seed(2))
     kwargs = dict(max_new_tokens=30, temperature=temperature, top_k=top_k)
