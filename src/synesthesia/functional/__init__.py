@@ -12,6 +12,7 @@ from synesthesia.functional.griffin_lim import griffin_lim, spectral_convergence
 from synesthesia.functional.mel import (
     hz_to_mel,
     inverse_mel,
+    log_mel_spectrogram,
     mel_filterbank,
     mel_frequencies,
     mel_spectrogram,
@@ -37,6 +38,7 @@ __all__ += [
     "hz_to_mel",
     "inverse_mel",
     "istft",
+    "log_mel_spectrogram",
     "mel_filterbank",
     "mel_frequencies",
     "mel_spectrogram",

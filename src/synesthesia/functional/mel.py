@@ -34,6 +34,7 @@ __all__ = [
     "mel_frequencies",
     "mel_filterbank",
     "mel_spectrogram",
+    "log_mel_spectrogram",
     "inverse_mel",
 ]
 
@@ -222,6 +223,7 @@ def mel_spectrogram(
     f_max: float | None = None,
     mel_scale: str = "slaney",
     norm: str | None = "slaney",
+    filterbank: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mel-spectrogram ``filterbank @ |STFT|^power``.
 
@@ -235,6 +237,8 @@ def mel_spectrogram(
             :func:`~synesthesia.functional.stft`.
         power: exponent of the magnitude (2 = power, 1 = magnitude).
         n_mels, f_min, f_max, mel_scale, norm: as in :func:`mel_filterbank`.
+        filterbank: a precomputed (M, F) filterbank to use instead (e.g. a module's buffer);
+            the other mel arguments are then ignored.
 
     Returns:
         (..., M, N) mel-spectrogram (a transposed view of a frame-major buffer).
@@ -248,16 +252,62 @@ def mel_spectrogram(
     waveform = _check_waveform(waveform)
     power = check_power(power)
     n_fft, hop_length, win_length = resolve_lengths(n_fft, hop_length, win_length)
-    f_max = _check_mel_args(sample_rate, n_fft, n_mels, f_min, f_max, mel_scale, norm)
-    filters, lo, hi = _cached_filterbank(
-        sample_rate, n_fft, n_mels, f_min, f_max, mel_scale, norm, waveform.dtype, waveform.device
-    )
+    if filterbank is None:
+        f_max = _check_mel_args(sample_rate, n_fft, n_mels, f_min, f_max, mel_scale, norm)
+        filters, lo, hi = _cached_filterbank(
+            sample_rate,
+            n_fft,
+            n_mels,
+            f_min,
+            f_max,
+            mel_scale,
+            norm,
+            waveform.dtype,
+            waveform.device,
+        )
+    else:
+        filters = check_float_tensor("filterbank", filterbank, min_dim=2)
+        if filters.dim() != 2 or filters.shape[1] != n_fft // 2 + 1:
+            raise ParameterError(
+                f"filterbank with shape {tuple(filters.shape)} must be (M, n_fft // 2 + 1 = "
+                f"{n_fft // 2 + 1})"
+            )
+        filters = filters.to(waveform.dtype)
+        lo, hi = 0, filters.shape[1]
+        if filters.device.type == "cpu":  # on accelerators, skip the host sync
+            used = torch.nonzero(filters.amax(dim=0) > 0).flatten()
+            if used.numel():
+                lo, hi = int(used[0]), int(used[-1]) + 1
     win = get_window(window, win_length, n_fft=n_fft, dtype=waveform.dtype, device=waveform.device)
     spec = stft_frames(
         waveform, n_fft=n_fft, hop_length=hop_length, window=win, center=center, pad_mode=pad_mode
     )
     mel = project_mel(magnitude_power(spec[..., lo:hi], power), filters[:, lo:hi], 0, hi - lo)
     return mel.transpose(-1, -2)
+
+
+def log_mel_spectrogram(
+    waveform: torch.Tensor, *, sample_rate: int, log_floor: float = 1e-5, **mel_kwargs
+) -> torch.Tensor:
+    """Natural-log mel-spectrogram ``log(max(mel, log_floor))`` (vocoder / TTS features).
+
+    Args:
+        waveform: (..., T) real signal.
+        sample_rate: sampling rate in Hz.
+        log_floor: floor before the log (> 0), ``AudioConfig.log_floor``.
+        **mel_kwargs: keyword arguments of :func:`mel_spectrogram` (n_fft, hop_length, ...,
+            power).
+
+    Returns:
+        (..., M, N) log-mel.
+
+    References:
+        Kong et al., "HiFi-GAN", NeurIPS 2020 (``log(clamp(mel, min=1e-5))`` features).
+    """
+    if isinstance(log_floor, bool) or not isinstance(log_floor, (int, float)) or log_floor <= 0:
+        raise ParameterError(f"log_floor={log_floor!r} must be a positive number")
+    mel = mel_spectrogram(waveform, sample_rate=sample_rate, **mel_kwargs)
+    return torch.clamp(mel, min=log_floor).log()
 
 
 def inverse_mel(
