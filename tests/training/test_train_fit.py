@@ -26,7 +26,7 @@ from synesthesia.training import (
     fit,
     load_config,
 )
-from synesthesia.training.fit import resume_checkpoint
+from synesthesia.training.fit import build_trainer, resume_checkpoint
 
 IN_DIM = 3
 TRUE_W = torch.tensor([[1.5, -2.0, 0.5]])
@@ -269,3 +269,11 @@ def test_random_batch_stream_workers_give_the_same_order():
     parallel = iter(DataLoader(stream, batch_size=None, num_workers=2))
     for _ in range(6):
         assert torch.equal(next(serial)[0], next(parallel)[0])
+
+
+@pytest.mark.parametrize(("setting", "value"), [("strategy", "nonsense"), ("devices", "abc")])
+def test_settings_lightning_rejects_are_one_line_parameter_errors(tmp_path, setting, value):
+    config = _config(tmp_path, **{setting: value})
+    with pytest.raises(ParameterError, match="trainer config rejected by Lightning") as info:
+        build_trainer(config)
+    assert "\n" not in str(info.value) and setting in str(info.value)

@@ -32,6 +32,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
@@ -150,8 +151,9 @@ def build_trainer(
         kwargs["limit_val_batches"] = t["limit_val_batches"]
     try:
         trainer = L.Trainer(**kwargs)
-    except (ValueError, TypeError) as exc:  # MisconfigurationException is a ValueError
-        raise ParameterError(f"trainer config rejected by Lightning: {exc}") from None
+    except (ValueError, TypeError, MisconfigurationException) as exc:
+        message = " ".join(str(exc).split())  # one line
+        raise ParameterError(f"trainer config rejected by Lightning: {message}") from None
     return trainer, checkpoint
 
 
