@@ -271,17 +271,21 @@ def triplet_margin_loss(
     _check_embeddings("embeddings", embeddings)
     _check_labels(embeddings, labels)
     _check_margin(margin)
+    _check_choice("mining", mining, MINING_STRATEGIES)
     _check_choice("distance", distance, DISTANCES)
     _check_choice("reduction", reduction, REDUCTIONS)
     d = pairwise_distances(embeddings, distance=distance)
     anchor, positive, negative = mine_triplets(d, labels, margin=margin, mining=mining)
-    if anchor.numel() == 0 and mining in ("batch_all", "batch_hard"):
+    losses = F.relu(d[anchor, positive] - d[anchor, negative] + margin)
+    num_candidates = anchor.numel()
+    if mining in ("hard", "semihard") and num_candidates == 0:
+        num_candidates = int(mine_triplets(d, labels, margin=margin, mining="batch_all")[0].numel())
+    if num_candidates == 0:
         warnings.warn(
             "triplet_margin_loss: the batch holds no triplet (each needs two items of one label "
             f"and one of another; labels={labels.tolist()[:16]})",
             stacklevel=2,
         )
-    losses = F.relu(d[anchor, positive] - d[anchor, negative] + margin)
     return _reduce(losses, reduction, d)
 
 
