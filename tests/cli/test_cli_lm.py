@@ -140,6 +140,21 @@ def test_lm_train_with_two_ddp_processes(grammar_file, tmp_path):
     assert torch.isfinite(logits).all()
 
 
+@pytest.mark.slow
+def test_lm_train_again_resumes_from_last_checkpoint(grammar_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["lm", "train", "--text", str(grammar_file), "--out", str(out), *FAST]
+    args += ["trainer.val_check_interval=4", "trainer.num_sanity_val_steps=0"]
+    assert main([*args, "--max-steps", "4"]) == 0
+    assert main([*args, "--max-steps", "6"]) == 0  # same command, longer: continues at 4
+    printed = capsys.readouterr().out
+    assert "trained 4 steps" in printed and "trained 6 steps" in printed
+    last = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert last["global_step"] == 6
+    assert last["loops"]["fit_loop"]["epoch_loop.batch_progress"]["total"]["completed"] == 6
+    assert sorted(p.name for p in (out / "logs" / "csv").iterdir()) == ["version_0", "version_1"]
+
+
 class _NotALanguageModel(PretrainedModel):
     architecture = "test_cli_not_a_language_model"
 
