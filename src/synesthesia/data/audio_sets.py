@@ -48,44 +48,20 @@ ESC50_COLUMNS = ("filename", "fold", "target", "category", "esc10", "src_file", 
 def read_audio(path: str | os.PathLike, *, sample_rate: int | None = None) -> tuple[Tensor, int]:
     """Read an audio file as a mono float32 waveform (T,), resampled to ``sample_rate``.
 
-    Reads with soundfile (WAV, FLAC, OGG ...) and resamples with soxr; channels are averaged.
+    :func:`synesthesia.io.load_audio` with ``mono=True`` (soundfile; soxr resampling).
 
     Returns:
         ``(waveform, sample_rate)``.
     """
-    import soundfile
+    from synesthesia.io.audio import load_audio
 
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"path={str(path)!r} does not exist or is not a file")
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as exc:
-        raise ParameterError(f"path={str(path)!r} is not a readable audio file: {exc}") from None
-    mono = data.mean(axis=1)
-    if sample_rate is not None and sample_rate != rate:
-        import soxr
-
-        mono = soxr.resample(mono, rate, sample_rate)
-        rate = sample_rate
-    return torch.from_numpy(mono.astype("float32", copy=False)), int(rate)
+    return load_audio(path, sample_rate=sample_rate, mono=True)
 
 
 def _read_image(path: Path, mode: str) -> Tensor:
-    try:
-        from synesthesia.io.image import load_image  # helper F's reader, when present
-    except ImportError:
-        load_image = None
-    if load_image is not None:
-        return load_image(path, mode=mode)
-    import numpy as np
-    from PIL import Image
+    from synesthesia.io.image import load_image
 
-    with Image.open(path) as image:
-        array = np.asarray(image.convert(mode), dtype=np.uint8)
-    if array.ndim == 2:
-        array = array[:, :, None]
-    return torch.from_numpy(array.copy()).permute(2, 0, 1).to(torch.float32) / 255.0
+    return load_image(path, mode=mode)
 
 
 def _check_sample_rate(sample_rate: int | None) -> None:
