@@ -7,7 +7,7 @@ from synesthesia.errors import ParameterError
 from synesthesia.models import GPT, create_model, load_pretrained
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def one_thread():
     """Step-by-step decoding runs hundreds of tiny ops; on a busy shared machine OpenMP
     threads waiting for each other make each op cost milliseconds, so use one thread."""
@@ -31,7 +31,7 @@ def test_create_model_with_vocab_override_and_shapes():
     assert model.lm_head.weight is model.token_embedding.weight  # tied
 
 
-def test_cached_decoding_equals_full_recomputation_at_every_step_of_256_tokens(one_thread):
+def test_cached_decoding_equals_full_recomputation_at_every_step_of_256_tokens():
     model = _model()
     ids = torch.randint(0, 40, (2, 256), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -55,7 +55,7 @@ def test_causality_future_tokens_do_not_change_past_logits():
 
 
 @pytest.mark.parametrize("temperature, top_k", [(0.0, None), (1.0, 5), (0.7, None)])
-def test_generate_cached_equals_uncached(temperature, top_k, one_thread):
+def test_generate_cached_equals_uncached(temperature, top_k):
     model = _model(max_seq_len=24)  # 10 + 30 tokens > max_seq_len: the crop path is used too
     prompt = torch.randint(0, 40, (3, 10), generator=torch.Generator().manual_seed(2))
     kwargs = dict(max_new_tokens=30, temperature=temperature, top_k=top_k)
@@ -121,3 +121,21 @@ def test_bad_arguments_raise_parameter_error():
         model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=1, top_k=0)
     with pytest.raises(ParameterError, match="max_new_tokens=-1"):
         model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=-1)
+
+
+def test_loss_falls_and_greedy_generation_continues_a_learned_pattern():
+    torch.manual_seed(0)
+    model = GPT(vocab_size=12, max_seq_len=32, embed_dim=32, num_layers=2, num_heads=4)
+    pattern = torch.tensor([[3, 1, 4, 1, 5, 9, 2, 6] * 4])  # (1, 32)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(30):
+        logits = model(pattern[:, :-1])
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 12), pattern[:, 1:].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0], losses[::10]
+    continued = model.generate(pattern[:, :8], max_new_tokens=16, temperature=0)
+    assert torch.equal(continued, pattern[:, :24])
