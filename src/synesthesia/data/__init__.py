@@ -37,3 +37,13 @@ __all__ += [
     "make_sentences",
     "transcript_words",
 ]
+
+from synesthesia.data.espeak_corpus import write_espeak_corpus  # noqa: E402
+from synesthesia.data.speech import (  # noqa: E402
+    AudioFolderDataset,
+    LJSpeechDataset,
+    read_ljspeech_metadata,
+)
+
+__all__ += ["AudioFolderDataset", "LJSpeechDataset", "read_ljspeech_metadata"]
+__all__ += ["write_espeak_corpus"]

@@ -1,0 +1,93 @@
+"""``synesthesia data espeak --out DIR``: synthesise an LJSpeech-layout corpus offline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_KINDS = ("grid", "general", "digits", "mixed")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "data",
+        help="build built-in data sets (speech corpora synthesised with eSpeak NG)",
+        description="Build data sets that need no download.",
+    )
+    data_sub = p.add_subparsers(dest="data_command", metavar="DATASET", required=True)
+    e = data_sub.add_parser(
+        "espeak",
+        help="synthesise an LJSpeech-layout speech corpus with eSpeak NG",
+        description="Synthesise sentences with eSpeak NG voices into DIR/wavs/<id>.wav "
+        "(16-bit PCM), DIR/metadata.csv (id|text|normalized text), DIR/speakers.csv "
+        "(id|voice|rate|pitch) and DIR/split.json (train/val/test held out by voice). "
+        "Deterministic; rerunning resumes, a larger --num-utterances extends the corpus.",
+    )
+    e.add_argument("--out", required=True, type=Path, help="output folder")
+    e.add_argument(
+        "--num-utterances", type=int, default=100, help="number of utterances (default 100)"
+    )
+    e.add_argument(
+        "--voices",
+        nargs="+",
+        default=None,
+        help="eSpeak voices used round-robin, e.g. en-us en-us+f3 en-gb-x-rp+m2 "
+        "(default: en-us and its variants f1-f5, m1-m7); 'all' = every usable en-us variant",
+    )
+    e.add_argument("--kind", choices=_KINDS, default="mixed", help="sentence kind (default mixed)")
+    e.add_argument("--seed", type=int, default=0, help="seed of sentences, rates, pitches")
+    e.add_argument(
+        "--sample-rate", type=int, default=22050, help="rate of the wavs in Hz (default 22050)"
+    )
+    e.add_argument(
+        "--rate-range",
+        type=int,
+        nargs=2,
+        default=(175, 175),
+        metavar=("MIN", "MAX"),
+        help="speaking rate per utterance, uniform in [MIN, MAX] words/minute (default 175)",
+    )
+    e.add_argument(
+        "--pitch-range",
+        type=int,
+        nargs=2,
+        default=(50, 50),
+        metavar=("MIN", "MAX"),
+        help="pitch per utterance, uniform in [MIN, MAX] of 0-100 (default 50)",
+    )
+    e.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="regenerate a corpus in DIR that was made with other settings",
+    )
+    e.set_defaults(func=run_espeak)
+
+
+def run_espeak(args: argparse.Namespace) -> int:
+    from synesthesia.data.espeak import list_voices
+    from synesthesia.data.espeak_corpus import DEFAULT_VOICES, write_espeak_corpus
+
+    voices = DEFAULT_VOICES if args.voices is None else args.voices
+    if list(voices) == ["all"]:
+        voices = list_voices("en-us")
+    summary = write_espeak_corpus(
+        args.out,
+        num_utterances=args.num_utterances,
+        voices=voices,
+        kind=args.kind,
+        seed=args.seed,
+        sample_rate=args.sample_rate,
+        rate_range=tuple(args.rate_range),
+        pitch_range=tuple(args.pitch_range),
+        overwrite=args.overwrite,
+    )
+    split = summary["split"]
+    print(
+        f"wrote {args.out}: {summary['num_utterances']} utterances "
+        f"({summary['num_written']} new, {summary['num_skipped']} kept); voices train "
+        f"{len(split['train'])}, val {split['val']}, test {split['test']}"
+    )
+    return 0

@@ -1,0 +1,243 @@
+"""Write an LJSpeech-layout speech corpus synthesised offline with eSpeak NG.
+
+Layout written under ``out``::
+
+    wavs/<id>.wav      16-bit PCM mono at ``sample_rate``
+    metadata.csv       id|text|normalized text          (LJSpeech's pipe format, no header)
+    speakers.csv       id|voice|rate|pitch              (with a header line)
+    split.json         held-out split by voice: {"train"|"val"|"test": {"voices", "ids"}}
+    corpus.json        the settings, so a rerun can resume or extend the corpus
+
+Utterance ``i`` is fully determined by the settings and ``i``: its sentence by
+``make_sentences(kind, ..., seed)`` (prefix-stable), its voice by ``voices[i % len(voices)]``
+and its rate and pitch by ``default_rng([seed, i, 1])``; eSpeak synthesis is deterministic.
+So a rerun with the same settings skips the wavs already written (each written atomically),
+and a larger ``num_utterances`` extends the corpus without changing what is there.
+
+Held-out split (deterministic, independent of ``seed`` and of the order voices are given
+in): voices are ordered by the SHA-1 of their name; the first ``max(1, round(0.15 V))`` are
+*test*, the next ``max(1, round(0.1 V))`` *val*, the rest *train* (with fewer than 3 voices
+everything is train). Every utterance of a voice belongs to that voice's split.
+
+References:
+    The LJ Speech Dataset layout (Ito & Johnson, 2017): ``wavs/`` and a 3-field
+    ``metadata.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from synesthesia.errors import ParameterError
+from synesthesia.utils import atomic_path, atomic_write_json, atomic_write_text, read_json
+
+__all__ = ["write_espeak_corpus", "split_voices", "DEFAULT_VOICES"]
+
+log = logging.getLogger(__name__)
+
+#: the plain US voice and its twelve human-sounding variants
+DEFAULT_VOICES = (
+    ("en-us",)
+    + tuple(f"en-us+f{i}" for i in range(1, 6))
+    + tuple(f"en-us+m{i}" for i in range(1, 8))
+)
+_FORMAT_VERSION = 1
+
+
+def split_voices(voices: Sequence[str]) -> dict[str, list[str]]:
+    """The held-out split by voice described in the module docstring.
+
+    Returns:
+        ``{"train": [...], "val": [...], "test": [...]}`` with each list sorted.
+    """
+    unique = sorted(set(voices))
+    if len(unique) < 3:
+        return {"train": unique, "val": [], "test": []}
+    order = sorted(unique, key=lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest())
+    num_test = max(1, round(0.15 * len(unique)))
+    num_val = max(1, round(0.1 * len(unique)))
+    return {
+        "train": sorted(order[num_test + num_val :]),
+        "val": sorted(order[num_test : num_test + num_val]),
+        "test": sorted(order[:num_test]),
+    }
+
+
+def _check_range(name: str, value: Sequence[int], low: int, high: int) -> tuple[int, int]:
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) for v in value)
+        or not low <= value[0] <= value[1] <= high
+    ):
+        raise ParameterError(
+            f"{name}={value!r} must be two integers MIN <= MAX within [{low}, {high}]"
+        )
+    return int(value[0]), int(value[1])
+
+
+def _write_wav(path: Path, waveform: np.ndarray, sample_rate: int) -> None:
+    import soundfile
+
+    with atomic_path(path) as tmp:
+        soundfile.write(str(tmp), waveform, sample_rate, subtype="PCM_16", format="WAV")
+
+
+def write_espeak_corpus(
+    out: str | os.PathLike,
+    *,
+    num_utterances: int = 100,
+    voices: Sequence[str] = DEFAULT_VOICES,
+    kind: str = "mixed",
+    seed: int = 0,
+    sample_rate: int = 22050,
+    rate_range: Sequence[int] = (175, 175),
+    pitch_range: Sequence[int] = (50, 50),
+    overwrite: bool = False,
+) -> dict:
+    """Synthesise ``num_utterances`` sentences into an LJSpeech-layout folder ``out``.
+
+    Args:
+        out: output folder (created).
+        num_utterances: how many utterances in total (existing ones are kept).
+        voices: eSpeak voices, used round-robin (``synesthesia.data.espeak.list_voices``).
+        kind: sentence kind: "grid", "general", "digits" or "mixed".
+        seed: seed of the sentences and of rate/pitch draws.
+        sample_rate: rate of the written wavs (eSpeak's 22050 Hz is resampled with soxr).
+        rate_range: speaking rate drawn uniformly per utterance from [MIN, MAX] words/minute.
+        pitch_range: pitch drawn uniformly per utterance from [MIN, MAX] (0–100).
+        overwrite: allow ``out`` to hold a corpus made with other settings (its wavs are
+            regenerated); otherwise that is an error.
+
+    Returns:
+        A summary: ``{"num_utterances", "num_written", "num_skipped", "split": {...}}``.
+    """
+    from tqdm.auto import tqdm
+
+    from synesthesia.data.espeak import ESPEAK_SAMPLE_RATE, EspeakSynthesizer, _check_voice
+    from synesthesia.data.sentences import SENTENCE_KINDS, make_sentences
+
+    out = Path(out)
+    if isinstance(num_utterances, bool) or not isinstance(num_utterances, int):
+        raise ParameterError(f"num_utterances={num_utterances!r} must be a positive integer")
+    if num_utterances <= 0:
+        raise ParameterError(f"num_utterances={num_utterances!r} must be a positive integer")
+    if kind not in SENTENCE_KINDS:
+        raise ParameterError(f"kind={kind!r} must be one of {SENTENCE_KINDS}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ParameterError(f"seed={seed!r} must be a non-negative integer")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate < 8000:
+        raise ParameterError(f"sample_rate={sample_rate!r} must be an integer >= 8000")
+    if isinstance(voices, str) or not voices:
+        raise ParameterError(f"voices={voices!r} must be a non-empty list of voice names")
+    voices = list(dict.fromkeys(voices))
+    for voice in voices:
+        _check_voice(voice)
+        if "|" in voice:
+            raise ParameterError(f"voice={voice!r} must not contain '|'")
+    rate_range = _check_range("rate_range", rate_range, 80, 450)
+    pitch_range = _check_range("pitch_range", pitch_range, 0, 100)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"out={str(out)!r} exists and is not a folder")
+
+    settings = {
+        "format_version": _FORMAT_VERSION,
+        "generator": "synesthesia data espeak",
+        "kind": kind,
+        "seed": seed,
+        "voices": voices,
+        "sample_rate": sample_rate,
+        "rate_range": list(rate_range),
+        "pitch_range": list(pitch_range),
+    }
+    wavs = out / "wavs"
+    settings_path = out / "corpus.json"
+    if settings_path.exists():
+        previous = read_json(settings_path)
+        previous.pop("num_utterances", None)
+        if previous != settings:
+            if not overwrite:
+                changed = sorted(k for k in settings if previous.get(k) != settings[k])
+                raise ParameterError(
+                    f"out={str(out)!r} holds a corpus made with other settings ({changed}); "
+                    "use a new folder or overwrite=True (--overwrite)"
+                )
+            for wav in wavs.glob("*.wav"):
+                wav.unlink()
+    elif wavs.is_dir() and any(wavs.iterdir()) and not overwrite:
+        raise ParameterError(
+            f"out={str(out)!r} already has wavs/ but no corpus.json; use a new folder"
+        )
+    wavs.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(settings_path, {**settings, "num_utterances": num_utterances})
+
+    sentences = make_sentences(kind, num_utterances, seed=seed)
+    synth = EspeakSynthesizer()
+    rows, speakers = [], []
+    written = skipped = 0
+    width = max(5, len(str(num_utterances - 1)))
+    for i in tqdm(range(num_utterances), desc="espeak corpus", unit="utt", disable=None):
+        sentence = sentences[i]
+        if "|" in sentence.text or "|" in sentence.normalized:
+            raise ParameterError(f"sentence {sentence.text!r} must not contain '|'")
+        utterance_id = f"ES-{i:0{width}d}"
+        voice = voices[i % len(voices)]
+        draws = np.random.default_rng([seed, i, 1])
+        rate = int(draws.integers(rate_range[0], rate_range[1] + 1))
+        pitch = int(draws.integers(pitch_range[0], pitch_range[1] + 1))
+        rows.append((utterance_id, sentence.text, sentence.normalized))
+        speakers.append((utterance_id, voice, rate, pitch))
+        path = wavs / f"{utterance_id}.wav"
+        if path.exists():
+            skipped += 1
+            continue
+        waveform, rate_hz = synth.synthesize(
+            sentence.normalized, voice=voice, rate=rate, pitch=pitch
+        )
+        samples = waveform.numpy().astype(np.float64)
+        if sample_rate != ESPEAK_SAMPLE_RATE:
+            import soxr
+
+            samples = soxr.resample(samples, rate_hz, sample_rate, quality="HQ")
+        _write_wav(path, np.clip(samples, -1.0, 32767 / 32768), sample_rate)
+        written += 1
+
+    atomic_write_text(out / "metadata.csv", "".join(f"{a}|{b}|{c}\n" for a, b, c in rows))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="|", lineterminator="\n")
+    writer.writerow(("id", "voice", "rate", "pitch"))
+    writer.writerows(speakers)
+    atomic_write_text(out / "speakers.csv", buffer.getvalue())
+    by_voice = split_voices(voices)
+    if not by_voice["test"]:
+        warnings.warn(
+            f"only {len(voices)} voice(s): no held-out val/test voices (need at least 3)",
+            stacklevel=2,
+        )
+    split = {
+        "rule": "voices ordered by SHA-1 of the name: first max(1, round(0.15 V)) test, next "
+        "max(1, round(0.1 V)) val, rest train; fewer than 3 voices: all train",
+    }
+    for name, names in by_voice.items():
+        chosen = set(names)
+        split[name] = {
+            "voices": names,
+            "ids": [uid for uid, voice, _, _ in speakers if voice in chosen],
+        }
+    atomic_write_json(out / "split.json", split)
+    log.info("%s: %d written, %d already there", out, written, skipped)
+    return {
+        "num_utterances": num_utterances,
+        "num_written": written,
+        "num_skipped": skipped,
+        "split": {k: by_voice[k] for k in ("train", "val", "test")},
+    }
