@@ -18,7 +18,9 @@ __all__ = ["SECTIONS", "get_section"]
 SectionFn = Callable[..., None]
 
 #: key -> (title, "module:function"); imported lazily so one section's deps stay its own.
-SECTIONS: dict[str, tuple[str, str]] = {}
+SECTIONS: dict[str, tuple[str, str]] = {
+    "audio": ("Sound representations", "synesthesia.demos.audio:run"),
+}
 
 
 def get_section(key: str) -> tuple[str, SectionFn]:
