@@ -66,3 +66,23 @@ from synesthesia.functional.attention import (  # noqa: E402
 )
 
 __all__ += ["causal_mask", "combine_masks", "lengths_to_mask", "scaled_dot_product_attention"]
+
+from synesthesia.functional.distributions import (  # noqa: E402
+    categorical_nll,
+    discretized_mix_logistic_nll,
+    draw_uniforms,
+    gaussian_nll,
+    sample_categorical,
+    sample_discretized_mix_logistic,
+    sample_gaussian,
+)
+
+__all__ += [
+    "categorical_nll",
+    "discretized_mix_logistic_nll",
+    "draw_uniforms",
+    "gaussian_nll",
+    "sample_categorical",
+    "sample_discretized_mix_logistic",
+    "sample_gaussian",
+]

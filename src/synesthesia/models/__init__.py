@@ -30,6 +30,10 @@ from synesthesia.models.dual_encoder import DualEncoder  # noqa: E402
 
 __all__ += ["DualEncoder"]
 
+from synesthesia.models.wavenet import WaveNet  # noqa: E402
+
+__all__ += ["WaveNet"]
+
 from synesthesia.models.show_attend_tell import ShowAttendTell  # noqa: E402
 
 __all__ += ["ShowAttendTell"]

@@ -45,3 +45,19 @@ from synesthesia.nn.image_encoders import ConvImageEncoder  # noqa: E402
 from synesthesia.nn.projection import ProjectionHead  # noqa: E402
 
 __all__ += ["ConvImageEncoder", "LogMelEncoder", "ProjectionHead", "SoundNetEncoder"]
+
+from synesthesia.nn.wavenet_blocks import (  # noqa: E402
+    CausalConv1d,
+    CausalConvState,
+    ConditioningUpsampler,
+    GatedResidualBlock,
+    upsample_frames,
+)
+
+__all__ += [
+    "CausalConv1d",
+    "CausalConvState",
+    "ConditioningUpsampler",
+    "GatedResidualBlock",
+    "upsample_frames",
+]
