@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,10 @@ def fit(
     trainer, checkpoint = build_trainer(config, callbacks=callbacks)
     if ckpt_path is not None:
         log.info("resuming from %s", ckpt_path)
-    trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    with warnings.catch_warnings():
+        if ckpt_path is not None:  # resuming into our own checkpoint folder is the point
+            warnings.filterwarnings("ignore", message="Checkpoint directory .* is not empty")
+        trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
 
     last = out_dir / "checkpoints" / LAST_NAME
     best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
