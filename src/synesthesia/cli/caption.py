@@ -1,0 +1,173 @@
+"""``synesthesia caption``: train a Show, Attend and Tell captioner, and caption images.
+
+``caption train`` imports Lightning (lazily, inside the command); ``caption describe`` never
+does: it loads the exported model folder (config.json + model.safetensors + vocab.json +
+preprocess.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from synesthesia.errors import CheckpointError, ParameterError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "caption",
+        help="train an image captioner with visual attention, or caption images",
+        description="Train a Show, Attend and Tell captioner (built-in digit strips or a "
+        "Karpathy-split data set) with Lightning, or caption image files with an exported "
+        "model folder and draw each word's attention map.",
+    )
+    c_sub = p.add_subparsers(dest="caption_command", metavar="ACTION", required=True)
+
+    t = c_sub.add_parser(
+        "train",
+        help="train a captioner and export OUT/model",
+        description="Train a captioner. Writes OUT/checkpoints, OUT/logs and the exported "
+        "model folder OUT/model (config.json, model.safetensors, vocab.json, preprocess.json). "
+        "Resumes from OUT/checkpoints/last.ckpt when it exists (see --resume).",
+    )
+    t.add_argument(
+        "--data",
+        default="digit-strips",
+        metavar="digit-strips|FILE",
+        help="digit-strips (built in, default) or a Karpathy-split JSON file "
+        "(dataset_flickr8k.json, dataset_coco.json ...) used with --image-root",
+    )
+    t.add_argument("--image-root", type=Path, default=None, help="image folder of --data FILE")
+    t.add_argument("--config", type=Path, default=None, help="YAML config (default: built-in)")
+    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
+    t.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="config overrides, e.g. --set model.name=sat_resnet18 optim.lr=1e-3",
+    )
+    t.add_argument("--max-steps", type=int, default=None, help="sets trainer.max_steps")
+    t.add_argument(
+        "--resume",
+        default=None,
+        metavar="auto|never|CKPT",
+        help="auto (default): continue from OUT/checkpoints/last.ckpt; never: start fresh; "
+        "CKPT: continue from that checkpoint",
+    )
+    t.set_defaults(func=train)
+
+    d = c_sub.add_parser(
+        "describe",
+        help="caption image files with an exported model folder",
+        description="Caption image files (beam search) and optionally save a figure of each "
+        "word's attention map per image.",
+    )
+    d.add_argument("--model", required=True, type=Path, help="exported model folder")
+    d.add_argument("images", nargs="+", type=Path, help="image files")
+    d.add_argument("--beam-size", type=int, default=3, help="beam size; 1 = greedy (default 3)")
+    d.add_argument("--max-length", type=int, default=20, help="most words (default 20)")
+    d.add_argument(
+        "--figures",
+        type=Path,
+        default=None,
+        help="folder for one attention figure per image (IMAGE_STEM.attention.png)",
+    )
+    d.set_defaults(func=describe)
+
+
+def _route_lightning_logs() -> None:
+    """Send Lightning's log records through the CLI's root handler (honouring -q/-v)."""
+    import logging
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+
+
+def train(args: argparse.Namespace) -> int:
+    from synesthesia.training.caption import CAPTION_DEFAULTS, train_captioner
+    from synesthesia.training.config import load_config, validate_config
+
+    _route_lightning_logs()
+    config = load_config(args.config, args.overrides, defaults=CAPTION_DEFAULTS)
+    if args.data != "digit-strips":
+        path = Path(args.data)
+        if not path.is_file():
+            raise ParameterError(f"--data={args.data!r} is neither 'digit-strips' nor a file")
+        if args.image_root is None:
+            raise ParameterError("--data FILE needs --image-root (the image folder)")
+        config["data"].update(
+            source="karpathy", annotations=str(path), image_root=str(args.image_root)
+        )
+    if args.out is not None:
+        config["out_dir"] = str(args.out)
+    if args.max_steps is not None:
+        config["trainer"]["max_steps"] = args.max_steps
+    if args.resume is not None:
+        config["resume"] = args.resume
+    validate_config(config)
+    result = train_captioner(config)
+    if result.is_global_zero:
+        loss = result.metrics.get("val/cross_entropy")
+        shown = "n/a" if loss is None else f"{loss:.4f}"
+        print(f"trained {result.global_step} steps; val/cross_entropy {shown}")
+        print(f"model: {result.model_dir}")
+    return 0
+
+
+def describe(args: argparse.Namespace) -> int:
+    import torch
+    from torch import nn
+
+    from synesthesia.io.image import load_image
+    from synesthesia.models import ShowAttendTell, load_pretrained
+    from synesthesia.text.vocab import Vocabulary
+    from synesthesia.transforms.image import CenterCrop, Normalize, Resize
+    from synesthesia.utils import atomic_path, read_json
+
+    if args.beam_size < 1:
+        raise ParameterError(f"--beam-size={args.beam_size} must be a positive integer")
+    model = load_pretrained(args.model)
+    if not isinstance(model, ShowAttendTell):
+        raise CheckpointError(
+            f"--model={str(args.model)!r} holds a {model.architecture!r} model, "
+            "not 'show_attend_tell'"
+        )
+    vocab = Vocabulary.load(Path(args.model) / "vocab.json")
+    pre = read_json(Path(args.model) / "preprocess.json")
+    steps: list[nn.Module] = []
+    resize = pre.get("resize")
+    if resize is not None:
+        keep = isinstance(resize, int) and pre.get("center_crop") is not None
+        steps.append(Resize(resize if isinstance(resize, int) else tuple(resize), keep_aspect=keep))
+    if pre.get("center_crop") is not None:
+        steps.append(CenterCrop(pre["center_crop"]))
+    prepare = nn.Sequential(*steps)
+    normalize = Normalize() if pre.get("normalize") else nn.Identity()
+    pictures = [prepare(load_image(path, mode="RGB")) for path in args.images]
+    shapes = {tuple(p.shape) for p in pictures}
+    if len(shapes) != 1:
+        raise ParameterError(f"images have different shapes after preprocessing: {shapes}")
+    batch = normalize(torch.stack(pictures))
+    out = model.generate(batch, beam_size=args.beam_size, max_length=args.max_length)
+    if args.figures is not None:
+        from synesthesia.viz.attention import plot_caption_attention
+
+        args.figures.mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(args.images):
+        n = int(out.lengths[i])
+        caption = vocab.decode(out.tokens[i, :n])
+        print(f"{path}\t{caption}")
+        if args.figures is not None:
+            words = [vocab.words[int(t)] for t in out.tokens[i, :n]]
+            fig = plot_caption_attention(
+                pictures[i], words, model.attention_maps(out.alphas[i, :n]), title=caption
+            )
+            with atomic_path(args.figures / f"{path.stem}.attention.png") as tmp:
+                fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    return 0

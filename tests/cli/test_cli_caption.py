@@ -1,0 +1,112 @@
+"""``synesthesia caption train`` / ``caption describe`` end to end on digit strips, and errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from synesthesia.cli.main import main
+from synesthesia.data.digit_strips import make_digit_strips
+from synesthesia.models import ShowAttendTell, load_pretrained
+from synesthesia.text.vocab import Vocabulary
+
+FAST = [
+    "--set",
+    "trainer.accelerator=cpu",
+    "trainer.progress_bar=false",
+    "trainer.val_check_interval=20",
+    "trainer.limit_val_batches=2",
+    "trainer.num_sanity_val_steps=0",
+    "data.batch_size=16",
+    "data.num_val=32",
+]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One intra-op thread: on a busy shared CPU, spinning OpenMP threads slow tiny models ~50x."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _logged(out_dir: Path, key: str) -> list[float]:
+    values = []
+    for path in sorted((out_dir / "logs" / "csv").glob("version_*/metrics.csv")):
+        with path.open() as handle:
+            values += [float(r[key]) for r in csv.DictReader(handle) if r.get(key)]
+    return values
+
+
+@pytest.mark.slow
+def test_caption_train_learns_exports_and_describes(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["-q", "caption", "train", "--out", str(out), "--max-steps", "60", *FAST])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "trained 60 steps" in printed
+    train_ce = _logged(out, "train/cross_entropy")
+    assert train_ce[-1] < 0.8 * train_ce[0], train_ce
+    model_dir = out / "model"
+    model = load_pretrained(model_dir)
+    assert isinstance(model, ShowAttendTell)
+    assert len(Vocabulary.load(model_dir / "vocab.json")) == model.vocab_size == 14
+
+    strips = make_digit_strips(2, split="test", seed=1)
+    paths = []
+    for i in range(2):
+        array = (strips.images[i].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        paths.append(tmp_path / f"strip{i}.png")
+        Image.fromarray(array).save(paths[-1])
+    figures = tmp_path / "figures"
+    code = main(
+        [
+            "caption",
+            "describe",
+            "--model",
+            str(model_dir),
+            *map(str, paths),
+            "--figures",
+            str(figures),
+            "--beam-size",
+            "2",
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == [str(p) for p in paths]
+    assert sorted(p.name for p in figures.iterdir()) == [
+        "strip0.attention.png",
+        "strip1.attention.png",
+    ]
+
+
+def test_caption_errors_are_one_line(tmp_path, capsys):
+    code = main(["caption", "train", "--data", str(tmp_path / "missing.json")])
+    assert code == 2
+    assert "--data=" in capsys.readouterr().err
+    (tmp_path / "dataset_flickr8k.json").write_text("{}")
+    code = main(["caption", "train", "--data", str(tmp_path / "dataset_flickr8k.json")])
+    assert code == 2 and "--image-root" in capsys.readouterr().err
+    code = main(
+        [
+            "caption",
+            "train",
+            "--data",
+            str(tmp_path / "dataset_flickr8k.json"),
+            "--image-root",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "not a Karpathy split" in err and err.count("\n") == 1
+    code = main(["caption", "describe", "--model", str(tmp_path / "nothing"), "x.png"])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
