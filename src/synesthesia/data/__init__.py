@@ -47,3 +47,7 @@ from synesthesia.data.speech import (  # noqa: E402
 
 __all__ += ["AudioFolderDataset", "LJSpeechDataset", "read_ljspeech_metadata"]
 __all__ += ["write_espeak_corpus"]
+
+from synesthesia.data.vocoder import VocoderDataset, collate_vocoder  # noqa: E402
+
+__all__ += ["VocoderDataset", "collate_vocoder"]
