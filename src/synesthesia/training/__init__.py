@@ -32,3 +32,12 @@ __all__ = [
     "parameter_groups",
     "train_lm",
 ]
+
+from synesthesia.training.embed import (  # noqa: E402
+    EMBED_DEFAULTS,
+    DualEncoderSystem,
+    SpokenDigitsDataModule,
+    train_dual_encoder,
+)
+
+__all__ += ["EMBED_DEFAULTS", "DualEncoderSystem", "SpokenDigitsDataModule", "train_dual_encoder"]

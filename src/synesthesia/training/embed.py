@@ -1,0 +1,335 @@
+"""Joint audio–image embedding training on spoken ↔ handwritten digits.
+
+The data module builds :func:`synesthesia.data.make_spoken_digits` (train: 45 voices and 80 %
+of the digit scans; validation: 6 held-out voices and the other 20 % of the scans), turns the
+clips into log-mel spectrograms of a fixed number of frames (normalised with the training
+mean and standard deviation), and draws resumable random batches of ``batch_size`` clips, each
+paired with a random training image of the same digit. The loss is a label-aware metric loss
+over the concatenated audio and image embeddings (so both cross-modal and within-modal pairs
+count): triplet with mining, or contrastive. Validation embeds every held-out clip and image and
+logs Recall@1 and mAP in both directions (``val/R@1`` is their mean R@1).
+
+The exported model folder holds ``audio_features.json`` (the log-mel settings and the
+normalisation) beside the model, so inference can prepare audio the same way.
+
+References:
+    Hermans et al. 2017 (batch-hard / batch-all triplet training); Harwath et al., NeurIPS
+    2016 (speech ↔ image retrieval, Recall@K); Arandjelović & Zisserman, ECCV 2018.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from synesthesia.data.spoken_digits import SpokenDigits, make_spoken_digits
+from synesthesia.errors import ParameterError
+from synesthesia.functional.metric_losses import contrastive_loss, triplet_margin_loss
+from synesthesia.metrics.retrieval import cross_modal_retrieval
+from synesthesia.training.config import DEFAULTS
+from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.fit import FitResult, fit
+from synesthesia.training.system import ModelSystem
+from synesthesia.utils import atomic_write_json
+
+__all__ = [
+    "EMBED_DEFAULTS",
+    "DualEncoderSystem",
+    "PairSampler",
+    "SpokenDigitsDataModule",
+    "train_dual_encoder",
+]
+
+log = logging.getLogger(__name__)
+
+#: defaults of the spoken ↔ handwritten digits recipe (configs/embed/spoken_digits.yaml)
+EMBED_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
+EMBED_DEFAULTS["out_dir"] = "runs/embed"
+EMBED_DEFAULTS["model"] = {
+    "name": "dual_encoder_small",
+    "kwargs": {
+        "n_mels": 32,
+        "audio_channels": [16, 32, 64],
+        "image_channels": [16, 32, 64],
+        "image_in_channels": 1,
+    },
+}
+EMBED_DEFAULTS["data"] = {
+    "train_voices": None,  # None: synesthesia.data.spoken_digits.TRAIN_VOICES
+    "val_voices": None,  # None: TEST_VOICES (held out)
+    "variations": 3,
+    "sample_rate": 16000,
+    "n_mels": 32,
+    "n_fft": 512,
+    "hop_length": 256,
+    "num_frames": 48,
+    "batch_size": 64,
+    "cache_dir": None,
+    "loss": "triplet",  # triplet | contrastive
+    "mining": "batch_all",
+    "margin": 0.2,
+    "distance": "cosine",
+}
+EMBED_DEFAULTS["optim"].update(lr=3.0e-3, weight_decay=1.0e-4, warmup_steps=30)
+EMBED_DEFAULTS["trainer"].update(
+    max_steps=300, val_check_interval=100, num_sanity_val_steps=0, log_every_n_steps=10
+)
+EMBED_DEFAULTS["checkpoint"].update(monitor="val/R@1", mode="max")
+
+_LOSSES = ("triplet", "contrastive")
+
+
+class PairSampler:
+    """Random training batches: ``generator → {"mel", "mel_lengths", "image", "label"}``.
+
+    ``batch_size`` clips are drawn uniformly; each is paired with a uniformly drawn image of
+    the same digit.
+    """
+
+    def __init__(
+        self,
+        mel: Tensor,
+        mel_lengths: Tensor,
+        audio_labels: Tensor,
+        images: Tensor,
+        image_labels: Tensor,
+        *,
+        batch_size: int,
+    ) -> None:
+        self.mel, self.mel_lengths, self.audio_labels = mel, mel_lengths, audio_labels
+        self.images, self.batch_size = images, batch_size
+        self.pools = [torch.nonzero(image_labels == d).squeeze(1) for d in range(10)]
+
+    def __call__(self, generator: torch.Generator) -> dict[str, Tensor]:
+        index = torch.randint(0, len(self.mel), (self.batch_size,), generator=generator)
+        labels = self.audio_labels[index]
+        picks = torch.rand(self.batch_size, generator=generator)
+        image_index = torch.stack(
+            [self.pools[int(d)][int(p * len(self.pools[int(d)]))] for d, p in zip(labels, picks)]
+        )
+        return {
+            "mel": self.mel[index],
+            "mel_lengths": self.mel_lengths[index],
+            "image": self.images[image_index],
+            "label": labels,
+        }
+
+
+class SpokenDigitsDataModule(L.LightningDataModule):
+    """Spoken ↔ handwritten digits as log-mel / image batches (see the module docstring).
+
+    Args:
+        train_voices: voices of the training clips (``None``: the default training voices).
+        val_voices: voices of the validation clips (``None``: the held-out voices).
+        variations: clips per (voice, digit).
+        sample_rate: rate of the clips.
+        n_mels: M.
+        n_fft: FFT size of the log-mel.
+        hop_length: samples between frames.
+        num_frames: N; clips are cut or padded (with the floor value) to this many frames.
+        batch_size: clips (and images) per training batch.
+        cache_dir: cache folder of the synthesised clips (``None``: the default).
+        seed: seed of the random batches.
+    """
+
+    def __init__(
+        self,
+        *,
+        train_voices: Sequence[str] | None = None,
+        val_voices: Sequence[str] | None = None,
+        variations: int = 3,
+        sample_rate: int = 16000,
+        n_mels: int = 32,
+        n_fft: int = 512,
+        hop_length: int = 256,
+        num_frames: int = 48,
+        batch_size: int = 64,
+        cache_dir: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        for name, value, low in (
+            ("num_frames", num_frames, 1),
+            ("batch_size", batch_size, 2),
+            ("hop_length", hop_length, 1),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ParameterError(f"data.{name}={value!r} must be an integer >= {low}")
+        self.batch_size, self.seed = batch_size, seed
+        self.features = {
+            "sample_rate": sample_rate,
+            "n_mels": n_mels,
+            "n_fft": n_fft,
+            "hop_length": hop_length,
+            "num_frames": num_frames,
+        }
+        common = {"variations": variations, "sample_rate": sample_rate, "cache_dir": cache_dir}
+        self.train_set = make_spoken_digits("train", voices=train_voices, **common)
+        self.val_set = make_spoken_digits("test", voices=val_voices, **common)
+        mel, self.train_lengths = self._log_mel(self.train_set)
+        self.mean, self.std = float(mel.mean()), float(mel.std())
+        self.features.update(mean=self.mean, std=self.std)
+        self.train_mel = (mel - self.mean) / self.std
+        val_mel, self.val_lengths = self._log_mel(self.val_set)
+        self.val_mel = (val_mel - self.mean) / self.std
+
+    def _log_mel(self, data: SpokenDigits) -> tuple[Tensor, Tensor]:
+        f = self.features
+        mel, lengths = data.log_mel(
+            n_mels=f["n_mels"], n_fft=f["n_fft"], hop_length=f["hop_length"]
+        )
+        frames = f["num_frames"]
+        if mel.shape[-1] >= frames:
+            mel = mel[..., :frames]
+        else:
+            mel = torch.nn.functional.pad(mel, (0, frames - mel.shape[-1]), value=float(mel.min()))
+        return mel.contiguous(), lengths.clamp(max=frames)
+
+    def train_dataloader(self) -> DataLoader:
+        trainer = self.trainer
+        sampler = PairSampler(
+            self.train_mel,
+            self.train_lengths,
+            self.train_set.audio_labels,
+            self.train_set.images,
+            self.train_set.image_labels,
+            batch_size=self.batch_size,
+        )
+        stream = RandomBatchStream(
+            sampler,
+            seed=self.seed,
+            start=batches_consumed(trainer),
+            rank=trainer.global_rank if trainer is not None else 0,
+            world_size=trainer.world_size if trainer is not None else 1,
+        )
+        return DataLoader(stream, batch_size=None, generator=torch.Generator())
+
+    def val_batch(self) -> dict[str, Tensor]:
+        """Every held-out clip and every held-out image, in one batch."""
+        return {
+            "mel": self.val_mel,
+            "mel_lengths": self.val_lengths,
+            "label": self.val_set.audio_labels,
+            "image": self.val_set.images,
+            "image_label": self.val_set.image_labels,
+        }
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader([self.val_batch()], batch_size=None, generator=torch.Generator())
+
+    def export(self, directory: str | Path) -> Path:
+        """Write ``audio_features.json`` (log-mel settings + normalisation)."""
+        path = Path(directory) / "audio_features.json"
+        atomic_write_json(path, self.features)
+        return path
+
+
+class DualEncoderSystem(ModelSystem):
+    """Metric loss over concatenated audio and image embeddings; retrieval at validation.
+
+    Args:
+        loss: "triplet" or "contrastive".
+        mining: triplet mining strategy (see :func:`synesthesia.functional.triplet_margin_loss`).
+        margin: the loss margin.
+        distance: "cosine" or "euclidean".
+        **kwargs: :class:`ModelSystem` arguments (model_name, model_kwargs, optim).
+    """
+
+    def __init__(
+        self,
+        *,
+        loss: str = "triplet",
+        mining: str = "batch_all",
+        margin: float = 0.2,
+        distance: str = "cosine",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if loss not in _LOSSES:
+            raise ParameterError(f"data.loss={loss!r} must be one of {list(_LOSSES)}")
+        self.loss_name, self.mining, self.margin, self.distance = loss, mining, margin, distance
+
+    def batch_size_of(self, batch: Any) -> int:
+        return int(batch["mel"].shape[0])
+
+    def compute_loss(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        audio = self.model.encode_audio(batch["mel"], batch["mel_lengths"])
+        image = self.model.encode_image(batch["image"])
+        image_labels = batch.get("image_label", batch["label"])
+        embeddings = torch.cat([audio, image])
+        labels = torch.cat([batch["label"], image_labels])
+        if self.loss_name == "triplet":
+            loss = triplet_margin_loss(
+                embeddings, labels, margin=self.margin, mining=self.mining, distance=self.distance
+            )
+        else:
+            loss = contrastive_loss(embeddings, labels, margin=self.margin, distance=self.distance)
+        return loss, {}
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        loss = super().validation_step(batch, batch_idx)
+        with torch.no_grad():
+            audio = self.model.encode_audio(batch["mel"], batch["mel_lengths"])
+            image = self.model.encode_image(batch["image"])
+        result = cross_modal_retrieval(
+            audio.cpu(),
+            image.cpu(),
+            first_labels=batch["label"].cpu(),
+            second_labels=batch["image_label"].cpu(),
+        )
+        size = self.batch_size_of(batch)
+        for direction, values in result.items():
+            for key in ("R@1", "R@5", "mAP"):
+                self.log(f"val/{direction}/{key}", values[key], batch_size=size)
+        mean_r1 = 0.5 * (result["audio_to_image"]["R@1"] + result["image_to_audio"]["R@1"])
+        self.log("val/R@1", mean_r1, prog_bar=True, batch_size=size)
+        return loss
+
+
+def train_dual_encoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
+    """Train a :class:`~synesthesia.models.DualEncoder` as ``config`` says; export it.
+
+    ``config`` follows :data:`EMBED_DEFAULTS` (``data`` holds the data and loss settings);
+    ``model.kwargs.n_mels`` defaults to ``data.n_mels``.
+    """
+    data = dict(config["data"])
+    unknown = sorted(set(data) - set(EMBED_DEFAULTS["data"]))
+    if unknown:
+        raise ParameterError(
+            f"unknown config key 'data.{unknown[0]}'; known: {sorted(EMBED_DEFAULTS['data'])}"
+        )
+    data = {**EMBED_DEFAULTS["data"], **data}
+    loss_settings = {k: data.pop(k) for k in ("loss", "mining", "margin", "distance")}
+    if loss_settings["loss"] not in _LOSSES:  # before the (slower) data preparation
+        raise ParameterError(f"data.loss={loss_settings['loss']!r} must be one of {list(_LOSSES)}")
+    datamodule = SpokenDigitsDataModule(seed=config["seed"], **data)
+    kwargs = dict(config["model"]["kwargs"])
+    if kwargs.setdefault("n_mels", data["n_mels"]) != data["n_mels"]:
+        raise ParameterError(
+            f"model.kwargs.n_mels={kwargs['n_mels']!r} must equal data.n_mels={data['n_mels']}"
+        )
+    L.seed_everything(config["seed"], workers=True, verbose=False)
+    system = DualEncoderSystem(
+        model_name=config["model"]["name"],
+        model_kwargs=kwargs,
+        optim=config["optim"],
+        **loss_settings,
+    )
+    log.info(
+        "training %s (%d parameters) on %d clips / %d images; validating on %d clips / %d images",
+        config["model"]["name"],
+        system.model.num_parameters,
+        len(datamodule.train_mel),
+        len(datamodule.train_set.images),
+        len(datamodule.val_mel),
+        len(datamodule.val_set.images),
+    )
+    return fit(system, datamodule, config, callbacks=list(callbacks))

@@ -1,0 +1,94 @@
+"""The joint-embedding recipe end to end on a few voices: loss falls, export reloads."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+
+from synesthesia.errors import ParameterError
+from synesthesia.models import load_pretrained
+from synesthesia.training.config import apply_overrides
+from synesthesia.training.embed import EMBED_DEFAULTS, PairSampler, train_dual_encoder
+
+
+def _config(tmp_path, **data):
+    config = json.loads(json.dumps(EMBED_DEFAULTS))
+    config["out_dir"] = str(tmp_path / "run")
+    config["model"] = {
+        "name": "dual_encoder_tiny",
+        "kwargs": {"image_in_channels": 1, "audio_channels": [8, 16], "image_channels": [8, 16]},
+    }
+    config["data"].update(
+        train_voices=["en-us+f1", "en-us+m2", "en"],
+        val_voices=["en-us+f4"],
+        variations=1,
+        n_mels=16,
+        num_frames=32,
+        batch_size=30,
+        cache_dir=str(tmp_path / "cache"),
+        **data,
+    )
+    return apply_overrides(
+        config,
+        [
+            "trainer.max_steps=40",
+            "trainer.val_check_interval=40",
+            "trainer.log_every_n_steps=1",
+            "trainer.progress_bar=false",
+            "optim.warmup_steps=5",
+        ],
+    )
+
+
+@pytest.mark.slow
+def test_recipe_trains_lowers_the_loss_and_exports(tmp_path):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # robust to contention on a shared machine
+    try:
+        result = train_dual_encoder(_config(tmp_path))
+    finally:
+        torch.set_num_threads(threads)
+    assert result.global_step == 40
+    with open(next((tmp_path / "run" / "logs" / "csv").glob("version_*/metrics.csv"))) as f:
+        losses = [float(r["train/loss"]) for r in csv.DictReader(f) if r.get("train/loss")]
+    assert len(losses) >= 30
+    first, last = sum(losses[:8]) / 8, sum(losses[-8:]) / 8
+    assert last < 0.7 * first, (first, last)
+    assert 0.0 <= result.metrics["val/R@1"] <= 1.0
+    assert "val/audio_to_image/mAP" in result.metrics
+    model = load_pretrained(result.model_dir)
+    features = json.loads((result.model_dir / "audio_features.json").read_text())
+    assert features["n_mels"] == 16 and features["num_frames"] == 32 and features["std"] > 0
+    z = model.encode_audio(torch.randn(2, 16, 32))
+    torch.testing.assert_close(z.norm(dim=1), torch.ones(2))
+
+
+def test_pair_sampler_pairs_same_digits():
+    images = torch.arange(40, dtype=torch.float32).view(40, 1, 1, 1)
+    image_labels = torch.arange(40) % 10
+    sampler = PairSampler(
+        torch.randn(20, 4, 6),
+        torch.full((20,), 6),
+        torch.arange(20) % 10,
+        images,
+        image_labels,
+        batch_size=16,
+    )
+    batch = sampler(torch.Generator().manual_seed(0))
+    picked = batch["image"].view(-1).long()
+    assert torch.equal(image_labels[picked], batch["label"])
+    again = sampler(torch.Generator().manual_seed(0))
+    assert all(torch.equal(batch[k], again[k]) for k in batch)
+
+
+def test_config_errors(tmp_path):
+    config = _config(tmp_path)
+    config["data"]["lr"] = 1.0
+    with pytest.raises(ParameterError, match="unknown config key 'data.lr'"):
+        train_dual_encoder(config)
+    config = _config(tmp_path, loss="arcface")
+    with pytest.raises(ParameterError, match="data.loss='arcface'"):
+        train_dual_encoder(config)
