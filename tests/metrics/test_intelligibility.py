@@ -44,6 +44,18 @@ def test_edit_distance_matches_the_textbook_recurrence():
         assert edit_distance(a, b) == _naive_distance(a, b), (a, b)
 
 
+def test_python_and_numpy_edit_distances_agree_on_long_sequences():
+    from synesthesia.metrics.intelligibility import _edit_distance_numpy, _edit_distance_python
+
+    rng = np.random.default_rng(2)
+    for n, m in [(1, 1), (3, 70), (100, 90), (130, 41)]:
+        a = list(rng.choice(list("abcde"), n))
+        b = list(rng.choice(list("abcde"), m))
+        expected = _naive_distance(a, b)
+        assert _edit_distance_python(a, b) == _edit_distance_numpy(a, b) == expected
+        assert edit_distance(a, b) == expected
+
+
 def test_word_error_rate_matches_jiwer():
     rng = np.random.default_rng(1)
     vocab = "bin lay place set blue green red white at by in with".split()

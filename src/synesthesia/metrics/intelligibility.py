@@ -261,27 +261,46 @@ def transcribe(
 
 
 # -- word error rate -------------------------------------------------------------------------
+def _edit_distance_python(ref: list, hyp: list) -> int:
+    """Textbook row-by-row dynamic programming (fast for short sentences)."""
+    previous = list(range(len(hyp) + 1))
+    for i, token in enumerate(ref, start=1):
+        current = [i]
+        for j, other in enumerate(hyp, start=1):
+            current.append(
+                min(previous[j - 1] + (token != other), previous[j] + 1, current[j - 1] + 1)
+            )
+        previous = current
+    return previous[-1]
+
+
+def _edit_distance_numpy(ref: list, hyp: list) -> int:
+    """The same recurrence, each row in a few vectorised operations (long sequences)."""
+    hyp_array = np.array(hyp, dtype=object)
+    previous = np.arange(len(hyp) + 1)
+    offsets = np.arange(len(hyp) + 1)
+    for i, token in enumerate(ref, start=1):
+        substitute = previous[:-1] + (hyp_array != token)
+        delete = previous[1:] + 1
+        # insertions run left to right: current[j] = min_{k <= j} (row[k] + j - k)
+        row = np.concatenate([[i], np.minimum(substitute, delete)])
+        previous = np.minimum.accumulate(row - offsets) + offsets
+    return int(previous[-1])
+
+
 def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
     """Levenshtein distance between two token sequences (substitution = insertion =
-    deletion = 1), by dynamic programming over the reference, vectorised over the hypothesis.
+    deletion = 1). Short pairs use plain Python loops, long ones (more than 4,096 cells)
+    vectorise each row of the table over the hypothesis with numpy; both are tested
+    against each other and against the textbook recurrence.
     """
     ref = list(reference)
     hyp = list(hypothesis)
     if not ref or not hyp:
         return len(ref) + len(hyp)
-    hyp_array = np.array(hyp, dtype=object)
-    previous = np.arange(len(hyp) + 1)
-    for i, token in enumerate(ref, start=1):
-        substitute = previous[:-1] + (hyp_array != token)
-        delete = previous[1:] + 1
-        best = np.minimum(substitute, delete)
-        # insertions run left to right within the row: current[j] = min(best[j-1], current[j-1]+1)
-        # i.e. current[j] = min over k <= j of (best_k + j - k), with best_0 = i
-        row = np.concatenate([[i], best])
-        offsets = np.arange(len(row))
-        current = np.minimum.accumulate(row - offsets) + offsets
-        previous = current
-    return int(previous[-1])
+    if len(ref) * len(hyp) <= 4096:
+        return _edit_distance_python(ref, hyp)
+    return _edit_distance_numpy(ref, hyp)
 
 
 def _split(text: object, name: str) -> list[str]:
