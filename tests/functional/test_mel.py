@@ -117,7 +117,7 @@ def test_mel_batched_equals_per_item_and_gradcheck():
 
 
 def test_inverse_mel_recovers_a_consistent_spectrum_at_least_as_well_as_librosa():
-    x = np.random.default_rng(2).standard_normal(4000)
+    x = np.random.default_rng(2).standard_normal(2000)
     kw = dict(sr=16000, n_fft=512, n_mels=40, fmin=0.0, fmax=8000.0, htk=False, norm="slaney")
     spec = np.abs(librosa.stft(x, n_fft=512, hop_length=128, center=True, pad_mode="reflect"))
     basis = librosa.filters.mel(dtype=np.float64, **kw)
