@@ -21,6 +21,16 @@ TINY = list_models("*_tiny")
 BATCH = 2
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run many small ops; on a busy shared machine OpenMP threads waiting for
+    each other make each op cost milliseconds, so run these smoke tests on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _tensors(output) -> list[torch.Tensor]:
     """Every tensor in a (nested) output: tensor, tuple/list, dict or dataclass."""
     if isinstance(output, torch.Tensor):
