@@ -72,6 +72,11 @@ def test_judge_scores_the_corpus(corpus, capsys):
     line = capsys.readouterr().out.strip()
     assert line.startswith("WER ") and "grammar grid" in line
     assert float(line.split()[1]) < 0.3
+    assert main(["judge", "--metadata", str(corpus / "metadata.csv"), "--per-speaker",
+                 "--split", "test", "--limit", "3"]) == 0  # fmt: skip
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("WER ") and all(": WER " in x for x in lines[1:])
+    assert len(lines) > 1
     wav = corpus / "wavs" / "ES-00000.wav"
     text = read_ljspeech_metadata(corpus / "metadata.csv")[0][1]
     assert main(["judge", str(wav), "--text", text]) == 0

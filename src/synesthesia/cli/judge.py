@@ -44,6 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "every reference is a GRID sentence, else words) or a .jsgf file (default auto)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the recognizer's dither")
+    p.add_argument(
+        "--per-speaker",
+        action="store_true",
+        help="with --metadata: also print the WER of each voice in speakers.csv beside it",
+    )
     p.set_defaults(func=run)
 
 
@@ -127,4 +132,21 @@ def run(args: argparse.Namespace) -> int:
     wer = word_error_rate(references, [h.split() for h in hypotheses])
     num_words = sum(len(r) for r in references)
     print(f"WER {wer:.4f} over {len(items)} utterances ({num_words} words, grammar {grammar_name})")
+    if args.per_speaker:
+        if args.metadata is None:
+            raise ParameterError("--per-speaker needs --metadata (and speakers.csv beside it)")
+        from synesthesia.data.speech import read_speakers
+
+        speakers = read_speakers(args.metadata.parent / "speakers.csv")
+        if not speakers:
+            raise ParameterError(f"--per-speaker: no speakers.csv beside {args.metadata}")
+        groups: dict[str, list[int]] = {}
+        for index, (utterance_id, _, _) in enumerate(items):
+            groups.setdefault(speakers.get(utterance_id, "?"), []).append(index)
+        for voice in sorted(groups):
+            chosen = groups[voice]
+            voice_wer = word_error_rate(
+                [references[i] for i in chosen], [hypotheses[i].split() for i in chosen]
+            )
+            print(f"  {voice}: WER {voice_wer:.4f} over {len(chosen)} utterances")
     return 0

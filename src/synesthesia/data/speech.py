@@ -26,6 +26,7 @@ __all__ = [
     "LJSpeechDataset",
     "AudioFolderDataset",
     "read_ljspeech_metadata",
+    "read_speakers",
     "load_waveform",
     "SPEECH_EXTENSIONS",
 ]
@@ -83,7 +84,7 @@ def read_ljspeech_metadata(path: str | os.PathLike) -> list[tuple[str, str, str]
     return rows
 
 
-def _read_speakers(path: Path) -> dict[str, str]:
+def read_speakers(path: Path) -> dict[str, str]:
     """id → voice from an optional ``speakers.csv`` (``id|voice|rate|pitch`` with header)."""
     if not path.is_file():
         return {}
@@ -152,7 +153,7 @@ class LJSpeechDataset(Dataset):
                 f"{metadata}: {len(missing)} ids have no wavs/<id>.wav, e.g. {missing[:3]}"
             )
         self.rows = rows
-        self.speakers = _read_speakers(self.root / "speakers.csv")
+        self.speakers = read_speakers(self.root / "speakers.csv")
 
     def __len__(self) -> int:
         return len(self.rows)
