@@ -1,0 +1,142 @@
+"""``synesthesia embed``: train a joint audio–image embedding and evaluate retrieval.
+
+``embed train`` imports Lightning (lazily, inside the command); ``embed evaluate`` never does:
+it loads the exported model folder (config.json + model.safetensors + audio_features.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from synesthesia.errors import CheckpointError
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "embed",
+        help="train an audio–image dual encoder (spoken ↔ handwritten digits), evaluate it",
+        description="Train a DualEncoder that maps spoken digits (eSpeak NG voices) and "
+        "handwritten digit images into one embedding space with a metric-learning loss, or "
+        "evaluate an exported model's retrieval (Recall@K, median rank, mAP) on held-out "
+        "voices and images.",
+    )
+    embed_sub = p.add_subparsers(dest="embed_command", metavar="ACTION", required=True)
+
+    t = embed_sub.add_parser(
+        "train",
+        help="train on spoken ↔ handwritten digits and export OUT/model",
+        description="Train with Lightning. Writes OUT/checkpoints, OUT/logs (csv, "
+        "tensorboard) and the exported model folder OUT/model (config.json, "
+        "model.safetensors, audio_features.json). Resumes from OUT/checkpoints/last.ckpt "
+        "when it exists (see --resume).",
+    )
+    t.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config (default: built-in defaults, as configs/embed/spoken_digits.yaml)",
+    )
+    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
+    t.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="config overrides, e.g. --set data.margin=0.3 optim.lr=1e-3 (values are YAML)",
+    )
+    t.add_argument("--max-steps", type=int, default=None, help="sets trainer.max_steps")
+    t.add_argument(
+        "--resume",
+        default=None,
+        metavar="auto|never|CKPT",
+        help="auto (default): continue from OUT/checkpoints/last.ckpt when it exists; "
+        "never: start fresh; CKPT: continue from that checkpoint of one of your own runs",
+    )
+    t.set_defaults(func=train)
+
+    e = embed_sub.add_parser(
+        "evaluate",
+        help="retrieval metrics of an exported model on the held-out voices and images",
+        description="Load an exported model folder (no Lightning needed), embed the held-out "
+        "spoken digits and digit images, and print Recall@1/5/10, median rank and mAP for "
+        "audio→image and image→audio retrieval (same digit = relevant).",
+    )
+    e.add_argument("--model", required=True, type=Path, help="exported model folder")
+    e.add_argument("--cache-dir", type=Path, default=None, help="cache of the synthesised clips")
+    e.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    e.set_defaults(func=evaluate)
+
+
+def _route_lightning_logs() -> None:
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+
+
+def train(args: argparse.Namespace) -> int:
+    from synesthesia.training.config import load_config, validate_config
+    from synesthesia.training.embed import EMBED_DEFAULTS, train_dual_encoder
+
+    _route_lightning_logs()
+    config = load_config(args.config, args.overrides, defaults=EMBED_DEFAULTS)
+    if args.out is not None:
+        config["out_dir"] = str(args.out)
+    if args.max_steps is not None:
+        config["trainer"]["max_steps"] = args.max_steps
+    if args.resume is not None:
+        config["resume"] = args.resume
+    validate_config(config)
+    result = train_dual_encoder(config)
+    if result.is_global_zero:
+        r1 = result.metrics.get("val/R@1")
+        shown = "n/a" if r1 is None else f"{r1:.3f}"
+        print(f"trained {result.global_step} steps; held-out mean R@1 {shown}")
+        print(f"model: {result.model_dir}")
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from synesthesia.data.spoken_digits import make_spoken_digits
+    from synesthesia.metrics.retrieval import cross_modal_retrieval
+    from synesthesia.models import load_pretrained
+
+    model = load_pretrained(args.model)
+    features_path = Path(args.model) / "audio_features.json"
+    if not features_path.is_file():
+        raise CheckpointError(f"model directory={str(args.model)!r} has no audio_features.json")
+    f = json.loads(features_path.read_text(encoding="utf-8"))
+    data = make_spoken_digits("test", sample_rate=f["sample_rate"], cache_dir=args.cache_dir)
+    mel, lengths = data.log_mel(n_mels=f["n_mels"], n_fft=f["n_fft"], hop_length=f["hop_length"])
+    frames = f["num_frames"]
+    if mel.shape[-1] >= frames:
+        mel = mel[..., :frames]
+    else:
+        mel = torch.nn.functional.pad(mel, (0, frames - mel.shape[-1]), value=float(mel.min()))
+    mel = (mel - f["mean"]) / f["std"]
+    with torch.no_grad():
+        audio = model.encode_audio(mel, lengths.clamp(max=frames))
+        image = model.encode_image(data.images)
+    result = cross_modal_retrieval(
+        audio, image, first_labels=data.audio_labels, second_labels=data.image_labels
+    )
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    print(f"held-out: {len(audio)} clips ({len(set(data.voices))} voices), {len(image)} images")
+    for direction, values in result.items():
+        shown = ", ".join(
+            f"{k} {values[k]:.3f}" for k in ("R@1", "R@5", "R@10", "median_rank", "mAP")
+        )
+        print(f"{direction}: {shown}")
+    return 0
