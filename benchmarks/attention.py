@@ -13,8 +13,9 @@ Run:  python benchmarks/attention.py            (all)
    whole context recomputed each step), same model and weights. Target: cached ≥ 5× faster.
    The two outputs are checked to be identical.
 
-Timing: median wall time over repeats after one warm-up call; ratio = ours / reference for
-(1) and uncached / cached for (2).
+Timing: median wall time (and process CPU time, less sensitive to other jobs on a shared
+machine) over repeats after one warm-up call, ours and the reference run alternately;
+ratio = ours / reference for (1) and uncached / cached for (2).
 """
 
 from __future__ import annotations
@@ -31,14 +32,23 @@ from synesthesia.models import create_model
 from synesthesia.nn import MultiHeadAttention
 
 
-def _median_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
+def _median_times(first, second, repeats: int) -> tuple[float, float, float, float]:
+    """Median wall and CPU (process) times of two callables, run alternately after one
+    warm-up call each, so that load changes on a shared machine hit both alike.
+
+    Returns:
+        (wall first, wall second, cpu first, cpu second) in seconds.
+    """
+    first(), second()  # warm-up
+    wall: tuple[list[float], list[float]] = ([], [])
+    cpu: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for index, fn in enumerate((first, second)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall[index].append(time.perf_counter() - start)
+            cpu[index].append(time.process_time() - start_cpu)
+    return (*(statistics.median(w) for w in wall), *(statistics.median(c) for c in cpu))
 
 
 def _pair(embed_dim: int, num_heads: int) -> tuple[MultiHeadAttention, nn.MultiheadAttention]:
@@ -77,12 +87,12 @@ def bench_attention(repeats: int) -> None:
             out, _ = ref(x, x, x, need_weights=need_weights)
             out.sum().backward()
 
-        t_ours = _median_time(run_ours, repeats)
-        t_ref = _median_time(run_ref, repeats)
+        t_ours, t_ref, cpu_ours, cpu_ref = _median_times(run_ours, run_ref, repeats)
         print(
             f"  need_weights={need_weights!s:5}: ours {t_ours * 1e3:7.1f} ms   "
             f"torch.nn.MultiheadAttention {t_ref * 1e3:7.1f} ms   ratio ours/torch "
-            f"{t_ours / t_ref:5.2f}   (max |diff| {max_diff:.1e})"
+            f"{t_ours / t_ref:5.2f}   CPU-time ratio {cpu_ours / cpu_ref:5.2f}   "
+            f"(max |diff| {max_diff:.1e})"
         )
 
 
@@ -96,12 +106,16 @@ def bench_generation(repeats: int) -> None:
         cached = model.generate(prompt, use_cache=True, **kwargs)
         plain = model.generate(prompt, use_cache=False, **kwargs)
         same = torch.equal(cached, plain)
-        t_cached = _median_time(partial(model.generate, prompt, use_cache=True, **kwargs), repeats)
-        t_plain = _median_time(partial(model.generate, prompt, use_cache=False, **kwargs), repeats)
+        t_cached, t_plain, cpu_cached, cpu_plain = _median_times(
+            partial(model.generate, prompt, use_cache=True, **kwargs),
+            partial(model.generate, prompt, use_cache=False, **kwargs),
+            repeats,
+        )
         print(
             f"GPT {preset} ({model.num_parameters / 1e6:.2f} M params) generate {new_tokens} "
             f"tokens: cached {t_cached:6.2f} s ({new_tokens / t_cached:6.0f} tok/s)   uncached "
-            f"{t_plain:6.2f} s   speed-up {t_plain / t_cached:5.1f}x   identical tokens: {same}"
+            f"{t_plain:6.2f} s   speed-up {t_plain / t_cached:5.1f}x (CPU time "
+            f"{cpu_plain / cpu_cached:5.1f}x)   identical tokens: {same}"
         )
 
 
