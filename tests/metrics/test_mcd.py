@@ -38,7 +38,8 @@ def _numpy_cepstrum(x, *, n_fft, hop_length, n_mels, order, power_floor):
     )  # fmt: skip
     mel = power @ filters.T  # (N, M)
     log_amplitude = 0.5 * np.log(np.maximum(mel, power_floor))
-    return scipy.fft.dct(log_amplitude, type=2, norm="ortho", axis=1)[:, : order + 1]
+    unnormalised = scipy.fft.dct(log_amplitude, type=2, norm=None, axis=1)  # 2 sum x cos(..)
+    return unnormalised[:, : order + 1] / (2 * n_mels)
 
 
 def test_cepstrum_and_mcd_match_a_direct_float64_computation(speech):
