@@ -119,6 +119,8 @@ def test_bad_arguments_raise_parameter_error():
         model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=1, temperature=-1)
     with pytest.raises(ParameterError, match="top_k=0"):
         model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=1, top_k=0)
+    with pytest.warns(UserWarning, match="top_k=40 >= vocab_size=40"):
+        model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=1, top_k=40)
     with pytest.raises(ParameterError, match="max_new_tokens=-1"):
         model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=-1)
 

@@ -13,6 +13,7 @@ References:
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import torch
@@ -270,6 +271,11 @@ class GPT(PretrainedModel):
             isinstance(top_k, bool) or not isinstance(top_k, int) or top_k <= 0
         ):
             raise ParameterError(f"top_k={top_k!r} must be a positive integer or None")
+        if top_k is not None and top_k >= self.vocab_size:
+            warnings.warn(
+                f"top_k={top_k} >= vocab_size={self.vocab_size} keeps every token",
+                stacklevel=2,
+            )
         was_training = self.training
         self.eval()
         try:
