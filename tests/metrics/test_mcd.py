@@ -65,21 +65,22 @@ def test_properties(speech):
     ab = mel_cepstral_distortion(a, b, sample_rate=SR)
     assert ab == pytest.approx(mel_cepstral_distortion(b, a, sample_rate=SR), rel=1e-12)
     assert ab > 1.0  # a different voice is clearly different
+    # float32 input gives the same figure as float64 to float32 accuracy
+    assert mel_cepstral_distortion(a.float(), b.float(), sample_rate=SR) == pytest.approx(
+        ab, rel=1e-4
+    )
     rng = np.random.default_rng(0)
+    a = a[:SR]  # one second is enough for the noise and gain properties
     noise = torch.from_numpy(rng.normal(0, 1, len(a)))
     distortions = [
         mel_cepstral_distortion(a, a + level * noise, sample_rate=SR)
-        for level in (1e-4, 1e-3, 1e-2, 1e-1)
+        for level in (1e-3, 1e-2, 1e-1)
     ]
     assert all(x < y for x, y in zip(distortions, distortions[1:])), distortions
     # a global gain changes only c0, which is excluded (away from the power floor: eSpeak
     # writes exact zeros, so add faint noise first)
     x = a + 1e-3 * noise
     assert mel_cepstral_distortion(x, 0.5 * x, sample_rate=SR) < 1e-9
-    # float32 input gives the same figure as float64 to float32 accuracy
-    assert mel_cepstral_distortion(a.float(), b.float(), sample_rate=SR) == pytest.approx(
-        ab, rel=1e-4
-    )
 
 
 def test_dtw_aligns_a_time_stretched_copy(speech):
