@@ -20,6 +20,7 @@ SectionFn = Callable[..., None]
 #: key -> (title, "module:function"); imported lazily so one section's deps stay its own.
 SECTIONS: dict[str, tuple[str, str]] = {
     "audio": ("Sound representations", "synesthesia.demos.audio:run"),
+    "captioning": ("Image captioning with visual attention", "synesthesia.demos.captioning:run"),
 }
 
 

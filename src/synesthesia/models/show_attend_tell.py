@@ -46,6 +46,9 @@ class ShowAttendTell(PretrainedModel):
         attention_dim: hidden width of the additive attention.
         dropout: dropout before the output layer L_o (training only).
         alpha_regularization: λ of the doubly stochastic regulariser.
+        position_embedding: add a learned vector per grid region to the annotations (not in
+            the paper; CNN features carry little absolute position, which tasks with a
+            reading order, such as digit strips, need).
         pad_id: id of ``<pad>`` (ignored by the loss).
         start_id: id of ``<start>``.
         end_id: id of ``<end>``.
@@ -70,6 +73,7 @@ class ShowAttendTell(PretrainedModel):
         attention_dim: int = 512,
         dropout: float = 0.5,
         alpha_regularization: float = 1.0,
+        position_embedding: bool = False,
         pad_id: int = 0,
         start_id: int = 1,
         end_id: int = 2,
@@ -99,6 +103,13 @@ class ShowAttendTell(PretrainedModel):
         self.encoder = ImageEncoder(encoder_layout, grid_size=grid_size, in_channels=in_channels)
         self.grid_size = self.encoder.grid_size
         encoder_dim = self.encoder_dim = self.encoder.encoder_dim
+        self.position_embedding = (
+            nn.Parameter(torch.zeros(self.encoder.num_regions, encoder_dim))
+            if position_embedding
+            else None
+        )
+        if self.position_embedding is not None:
+            nn.init.normal_(self.position_embedding, std=0.1)
         self.attention = AdditiveAttention(
             encoder_dim=encoder_dim, decoder_dim=decoder_dim, attention_dim=attention_dim
         )
@@ -124,6 +135,7 @@ class ShowAttendTell(PretrainedModel):
             "attention_dim": self.attention_dim,
             "dropout": self.dropout_p,
             "alpha_regularization": self.alpha_regularization,
+            "position_embedding": self.position_embedding is not None,
             "pad_id": self.pad_id,
             "start_id": self.start_id,
             "end_id": self.end_id,
@@ -168,7 +180,10 @@ class ShowAttendTell(PretrainedModel):
             raise ParameterError(
                 f"images with shape {tuple(images.shape)} must be (B, C={self.in_channels}, H, W)"
             )
-        return self.encoder(images)
+        annotations = self.encoder(images)  # (B, P, D_enc)
+        if self.position_embedding is not None:
+            annotations = annotations + self.position_embedding.to(annotations.dtype)
+        return annotations
 
     def init_state(self, annotations: Tensor) -> tuple[Tensor, Tensor]:
         """Initial LSTM state (h, c), each (B, D_dec), from the mean annotation."""
@@ -332,6 +347,7 @@ register_model(
     attention_dim=32,
     dropout=0.0,
     alpha_regularization=0.1,
+    position_embedding=True,
 )
 register_model("sat_resnet18", ShowAttendTell, vocab_size=10000, encoder_layout="resnet18")
 register_model("sat_resnet50", ShowAttendTell, vocab_size=10000, encoder_layout="resnet50")
