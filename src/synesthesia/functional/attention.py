@@ -232,13 +232,19 @@ def scaled_dot_product_attention(
     if causal:
         mask = combine_masks(mask, causal_mask(length_q, length_k, device=query.device))
 
-    scores = torch.matmul(query, key.transpose(-2, -1)) * scale  # (..., L_q, L_k)
+    scores = torch.matmul(query * scale, key.transpose(-2, -1))  # (..., L_q, L_k)
+    row_valid = None
     if mask is not None:
+        # a row with no valid key would give NaN: let it see every key, then zero it
+        keep = mask if mask.dtype == torch.bool else torch.isfinite(mask)
+        row_valid = keep.any(dim=-1, keepdim=True)
         if mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask, float("-inf"))
+            scores = scores.masked_fill(~mask & row_valid, float("-inf"))
         else:
-            scores = scores + mask
-    weights = _safe_softmax(scores)
+            scores = scores + torch.where(row_valid, mask, torch.zeros((), dtype=mask.dtype))
+    weights = torch.softmax(scores, dim=-1)
+    if row_valid is not None:
+        weights = weights * row_valid.to(weights.dtype)
     attended = weights
     if dropout_p > 0.0:
         keep = torch.rand(weights.shape, generator=generator, device=weights.device) >= dropout_p
@@ -247,13 +253,3 @@ def scaled_dot_product_attention(
     if return_weights:
         return output, weights
     return output
-
-
-def _safe_softmax(scores: Tensor) -> Tensor:
-    """Softmax over the last dim; rows that are entirely -inf give zeros, not NaN."""
-    row_max = scores.detach().amax(dim=-1, keepdim=True)
-    row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))
-    exp = torch.exp(scores - row_max)
-    total = exp.sum(dim=-1, keepdim=True)
-    has_any = total > 0
-    return torch.where(has_any, exp / torch.where(has_any, total, torch.ones_like(total)), 0.0)
