@@ -28,9 +28,22 @@ def _convergence(magnitude, y):
     return spectral_convergence(torch.from_numpy(magnitude), est).item()
 
 
-@pytest.mark.parametrize("momentum", [0.99, 0.0])
-def test_same_initial_phase_gives_librosas_result(momentum):
+# length = hop (N - 1) + offset: offset 0 pads in place inside the overlap-add buffer,
+# offset > 0 (still N frames) takes the generic copy-and-pad path; both must match librosa
+@pytest.mark.parametrize(
+    "momentum,pad_mode,offset",
+    [
+        (0.99, "reflect", 0),
+        (0.0, "reflect", 0),
+        (0.99, "reflect", 60),
+        (0.99, "constant", 0),
+        (0.99, "constant", 60),
+        (0.5, "replicate", 0),
+    ],
+)
+def test_same_initial_phase_gives_librosas_result(momentum, pad_mode, offset):
     mag = _magnitude(_sound())
+    length = KW["hop_length"] * (mag.shape[-1] - 1) + offset
     phases = 2 * np.pi * np.random.RandomState(0).random_sample(mag.shape)
     ref = librosa.griffinlim(
         mag,
@@ -38,8 +51,8 @@ def test_same_initial_phase_gives_librosas_result(momentum):
         momentum=momentum,
         init="random",
         random_state=np.random.RandomState(0),
-        length=None,
-        pad_mode="reflect",
+        length=length,
+        pad_mode={"replicate": "edge"}.get(pad_mode, pad_mode),
         **KW,
     )
     ours = griffin_lim(
@@ -47,8 +60,8 @@ def test_same_initial_phase_gives_librosas_result(momentum):
         n_iter=16,
         momentum=momentum,
         init=torch.from_numpy(phases),
-        length=None,
-        pad_mode="reflect",
+        length=length,
+        pad_mode=pad_mode,
         **KW,
     ).numpy()
     assert ours.shape == ref.shape

@@ -7,6 +7,7 @@ import torch
 
 from synesthesia.errors import ParameterError
 from synesthesia.functional import get_window, istft, power_spectrum, spectrogram, stft
+from synesthesia.functional.spectral import frame_blocks
 
 LIBROSA_PAD = {
     "constant": "constant",
@@ -219,6 +220,20 @@ def test_batched_equals_per_item():
             length=2000,
         ),
     )
+
+
+@pytest.mark.parametrize("shape", [(5000,), (3, 2, 1500)])
+def test_blockwise_path_equals_autograd_path(shape):
+    # without autograd the STFT runs block by block over frames; with it, in one piece
+    x = torch.from_numpy(_signal(*shape))
+    kwargs = dict(
+        n_fft=256, hop_length=32, win_length=256, window="hann", center=True, pad_mode="reflect"
+    )
+    blockwise = stft(x, **kwargs)
+    whole = stft(x.clone().requires_grad_(True), **kwargs).detach()
+    items = int(np.prod(shape[:-1]))
+    assert len(frame_blocks(blockwise.shape[-1], items)) > 1  # several blocks
+    torch.testing.assert_close(blockwise, whole, rtol=1e-12, atol=1e-12)
 
 
 def test_spectrogram_gradcheck():

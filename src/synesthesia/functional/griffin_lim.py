@@ -18,6 +18,7 @@ from synesthesia.errors import ParameterError
 from synesthesia.functional._checks import check_finite, check_float_tensor, check_positive_int
 from synesthesia.functional.spectral import (
     _check_pad_mode,
+    frame_blocks,
     get_window,
     inverse_window_envelope,
     resolve_lengths,
@@ -142,73 +143,111 @@ def griffin_lim(
 
     dtype, device = magnitude.dtype, magnitude.device
     lead = magnitude.shape[:-2]
+    items = math.prod(lead)
     window_t = get_window(window, win_length, n_fft=n_fft, dtype=dtype, device=device)
-    target = magnitude.transpose(-1, -2).contiguous()  # (..., N, F)
+    # frame-major (B, N, F) state; every iteration works block by block over the frames so
+    # that a block's frames, spectrum and phase update stay in cache
+    target = magnitude.reshape(items, num_bins, num_frames).transpose(-1, -2).contiguous()
     shape = target.shape
-    angles = _initial_phase(init, shape, dtype=dtype, device=device, seed=seed, generator=generator)
+    angles = _initial_phase(
+        init,
+        torch.Size((*lead, num_frames, num_bins)),
+        dtype=dtype,
+        device=device,
+        seed=seed,
+        generator=generator,
+    ).reshape(shape)
     angles.mul_(target)  # absorb the magnitude, as librosa does
+    angles_parts = torch.view_as_real(angles)
+    blocks = frame_blocks(num_frames, items)
+    previous: list[torch.Tensor] = [angles] * len(blocks)  # X_{t-1} per block (set at t=0)
+    frames_scratch = torch.empty(
+        items, blocks[0][1] - blocks[0][0], n_fft, dtype=dtype, device=device
+    )
 
     # overlap-add geometry: frame column c lands in row n + c // hop, column c % hop
     parts = -(-n_fft // hop_length)
-    ola = torch.empty(*lead, num_frames + parts - 1, hop_length, dtype=dtype, device=device)
-    ola_flat = ola.view(*lead, -1)
+    ola = torch.empty(items, num_frames + parts - 1, hop_length, dtype=dtype, device=device)
+    ola_flat = ola.view(items, -1)
     inverse_env = inverse_window_envelope(window_t, num_frames=num_frames, hop_length=hop_length)
     inverse_env = F.pad(inverse_env, (0, ola_flat.shape[-1] - inverse_env.shape[-1]))
-    scratch = torch.empty(shape, dtype=dtype, device=device)  # S / |angles|
-    angles_parts = torch.view_as_real(angles)
-    real, imag = angles_parts[..., 0], angles_parts[..., 1]
-    previous: torch.Tensor | None = None
     tiny = torch.finfo(dtype).tiny
     factor = momentum / (1.0 + momentum)
-    flat_lead = math.prod(lead)
+
+    # With centring, the re-analysis pads the trimmed signal by n_fft // 2 each side. For
+    # "reflect"/"constant" that padding is written in place around the signal inside the
+    # overlap-add buffer (no copy of the signal), when the buffer is long enough.
+    pad_in_place = (
+        center and pad_mode in ("reflect", "constant") and (length + 2 * pad <= ola_flat.shape[-1])
+    )
+
+    def overlap(spec: torch.Tensor) -> None:
+        # irfft -> window -> overlap-add -> / window envelope, into `ola`; the window
+        # multiply is fused into the overlap-add (one addcmul per hop-wide slab)
+        ola.zero_()
+        for start, stop in blocks:
+            frames = torch.fft.irfft(spec[:, start:stop], n=n_fft, dim=-1)
+            for r in range(parts):
+                lo, hi = r * hop_length, min((r + 1) * hop_length, n_fft)
+                ola[:, start + r : stop + r, : hi - lo].addcmul_(
+                    frames[..., lo:hi], window_t[lo:hi]
+                )
+        ola_flat.mul_(inverse_env)
 
     def synthesise(spec: torch.Tensor) -> torch.Tensor:
-        # irfft -> window -> overlap-add -> / window envelope -> trim to `length`; the
-        # window multiply is fused into the overlap-add (one addcmul per hop-wide slab)
-        frames = torch.fft.irfft(spec, n=n_fft, dim=-1)
-        ola.zero_()
-        for r in range(parts):
-            lo, hi = r * hop_length, min((r + 1) * hop_length, n_fft)
-            ola[..., r : r + num_frames, : hi - lo].addcmul_(frames[..., lo:hi], window_t[lo:hi])
-        del frames
-        ola_flat.mul_(inverse_env)
-        signal = ola_flat[..., pad : pad + length]
+        # the estimate trimmed to `length`
+        overlap(spec)
+        signal = ola_flat[:, pad : pad + length]
         if signal.shape[-1] < length:
             signal = F.pad(signal, (0, length - signal.shape[-1]))
         return signal
 
-    for _ in range(n_iter):
-        signal = synthesise(angles)
-        if center:
-            padded = signal.reshape(flat_lead, 1, length)
+    for iteration in range(n_iter):
+        if pad_in_place:
+            overlap(angles)
+            right = pad + length
+            if pad_mode == "reflect":
+                ola_flat[:, :pad] = ola_flat[:, pad + 1 : 2 * pad + 1].flip(-1)
+                ola_flat[:, right : right + pad] = ola_flat[:, length - 1 : right - 1].flip(-1)
+            else:
+                ola_flat[:, :pad] = 0.0
+                ola_flat[:, right : right + pad] = 0.0
+            padded = ola_flat[:, : length + 2 * pad]
+        elif center:
+            signal = synthesise(angles)
+            padded = signal.reshape(items, 1, length)
             padded = (
                 F.pad(padded, (pad, pad))
                 if pad_mode == "constant"
                 else F.pad(padded, (pad, pad), mode=pad_mode)
-            ).reshape(*lead, length + 2 * pad)
+            ).reshape(items, length + 2 * pad)
         else:
-            padded = signal.contiguous()
-        rebuilt = torch.fft.rfft(padded.unfold(-1, n_fft, hop_length) * window_t, dim=-1)
-        del padded, signal
-        if previous is None:
-            angles.copy_(rebuilt)
-        else:
-            # on the real views: a complex subtract is markedly slower on CPU
-            torch.sub(
-                torch.view_as_real(rebuilt),
-                torch.view_as_real(previous),
-                alpha=factor,
-                out=angles_parts,
-            )
-        previous = rebuilt
-        del rebuilt
-        # angles *= S / |angles| in real arithmetic on the (re, im) view (a complex abs is a
-        # slow hypot); |angles| is floored at sqrt(tiny) so that silent bins stay 0
-        torch.mul(real, real, out=scratch)
-        scratch.addcmul_(imag, imag).clamp_(min=tiny).rsqrt_().mul_(target)
-        angles_parts.mul_(scratch.unsqueeze(-1))
+            padded = synthesise(angles).contiguous()
+        all_frames = padded.unfold(-1, n_fft, hop_length)  # (B, N, n_fft) view
+        for index, (start, stop) in enumerate(blocks):
+            block = frames_scratch[:, : stop - start]
+            torch.mul(all_frames[:, start:stop], window_t, out=block)
+            rebuilt = torch.fft.rfft(block, dim=-1)
+            new = angles_parts[:, start:stop]
+            if iteration == 0:
+                new.copy_(torch.view_as_real(rebuilt))
+            else:  # X_t - a X_{t-1}, on the real views (a complex subtract is slower)
+                torch.sub(
+                    torch.view_as_real(rebuilt),
+                    torch.view_as_real(previous[index]),
+                    alpha=factor,
+                    out=new,
+                )
+            previous[index] = rebuilt  # keep the block's spectrum itself: no copy
+            # angles *= S / |angles| in real arithmetic (a complex abs is a slow hypot);
+            # |angles|² is floored at tiny so that silent bins stay 0
+            real, imag = new[..., 0], new[..., 1]
+            scale = real * real
+            scale.addcmul_(imag, imag).clamp_(min=tiny).rsqrt_().mul_(target[:, start:stop])
+            angles[:, start:stop].mul_(scale)  # complex *= real: far faster than a
+            # broadcast over the (re, im) axis of length 2
     del previous
-    return synthesise(angles).clone()
+    return synthesise(angles).reshape(*lead, length).clone()
 
 
 def spectral_convergence(

@@ -20,9 +20,12 @@ import torch
 from synesthesia.errors import ParameterError
 from synesthesia.functional._checks import check_float_tensor, check_positive_int
 from synesthesia.functional.spectral import (
+    blockwise_frames,
     check_power,
+    frame_signal,
     get_window,
     magnitude_power,
+    needs_grad,
     resolve_lengths,
     stft_frames,
 )
@@ -202,11 +205,6 @@ def mel_filterbank(
     return weights.to(dtype=dtype, device=device)
 
 
-def project_mel(spec_frames: torch.Tensor, filters: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
-    """(..., N, F) real frames -> (..., N, M) using only bins [lo, hi) (internal)."""
-    return spec_frames[..., lo:hi] @ filters[:, lo:hi].T
-
-
 def mel_spectrogram(
     waveform: torch.Tensor,
     *,
@@ -279,10 +277,25 @@ def mel_spectrogram(
             if used.numel():
                 lo, hi = int(used[0]), int(used[-1]) + 1
     win = get_window(window, win_length, n_fft=n_fft, dtype=waveform.dtype, device=waveform.device)
-    spec = stft_frames(
-        waveform, n_fft=n_fft, hop_length=hop_length, window=win, center=center, pad_mode=pad_mode
+    weights = filters[:, lo:hi].T  # (F', M): only the bins some filter uses
+
+    def project(spec: torch.Tensor) -> torch.Tensor:
+        return magnitude_power(spec[..., lo:hi], power) @ weights
+
+    if needs_grad(waveform) or needs_grad(filters):
+        spec = stft_frames(
+            waveform,
+            n_fft=n_fft,
+            hop_length=hop_length,
+            window=win,
+            center=center,
+            pad_mode=pad_mode,
+        )
+        return project(spec).transpose(-1, -2)
+    frames = frame_signal(
+        waveform, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode
     )
-    mel = project_mel(magnitude_power(spec[..., lo:hi], power), filters[:, lo:hi], 0, hi - lo)
+    mel = blockwise_frames(frames, win, project, filters.shape[0], waveform.dtype)
     return mel.transpose(-1, -2)
 
 
