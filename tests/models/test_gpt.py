@@ -141,3 +141,12 @@ def test_loss_falls_and_greedy_generation_continues_a_learned_pattern():
     assert losses[-1] < 0.1 * losses[0], losses[::10]
     continued = model.generate(pattern[:, :8], max_new_tokens=16, temperature=0)
     assert torch.equal(continued, pattern[:, :24])
+
+
+def test_batched_generation_equals_per_item():
+    model = _model()
+    prompts = torch.randint(0, 40, (3, 5), generator=torch.Generator().manual_seed(4))
+    batched = model.generate(prompts, max_new_tokens=12, temperature=0)
+    for b in range(3):
+        single = model.generate(prompts[b : b + 1], max_new_tokens=12, temperature=0)
+        assert torch.equal(batched[b : b + 1], single)
