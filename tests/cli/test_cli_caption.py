@@ -85,6 +85,10 @@ def test_caption_train_learns_exports_and_describes(tmp_path, capsys):
         "strip0.attention.png",
         "strip1.attention.png",
     ]
+    code = main(["caption", "evaluate", "--model", str(model_dir), "--num-strips", "20"])
+    assert code == 0
+    printed = dict(line.split("\t")[:2] for line in capsys.readouterr().out.splitlines())
+    assert set(printed) >= {"BLEU-4", "CIDEr-D", "ROUGE-L", "exact", "pointing"}
 
 
 def test_caption_errors_are_one_line(tmp_path, capsys):
@@ -110,3 +114,5 @@ def test_caption_errors_are_one_line(tmp_path, capsys):
     assert code == 2 and "not a Karpathy split" in err and err.count("\n") == 1
     code = main(["caption", "describe", "--model", str(tmp_path / "nothing"), "x.png"])
     assert code == 2 and "does not exist" in capsys.readouterr().err
+    code = main(["caption", "evaluate", "--model", str(tmp_path / "nothing"), "--num-strips", "0"])
+    assert code == 2 and "--num-strips=0" in capsys.readouterr().err

@@ -77,6 +77,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     d.set_defaults(func=describe)
 
+    e = c_sub.add_parser(
+        "evaluate",
+        help="score a digit-strip captioner on held-out strips",
+        description="Caption held-out digit strips (scans never seen in training) with a "
+        "model folder trained on digit strips; print BLEU-1..4, ROUGE-L, CIDEr-D, the share "
+        "of exact captions and the attention pointing accuracy.",
+    )
+    e.add_argument("--model", required=True, type=Path, help="exported model folder")
+    e.add_argument("--num-strips", type=int, default=500, help="test strips (default 500)")
+    e.add_argument("--beam-size", type=int, default=3, help="beam size (default 3)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the test strips (default 0)")
+    e.set_defaults(func=evaluate)
+
 
 def _route_lightning_logs() -> None:
     """Send Lightning's log records through the CLI's root handler (honouring -q/-v)."""
@@ -120,25 +133,56 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_captioner(directory: Path):
+    from synesthesia.models import ShowAttendTell, load_pretrained
+    from synesthesia.text.vocab import Vocabulary
+
+    model = load_pretrained(directory)
+    if not isinstance(model, ShowAttendTell):
+        raise CheckpointError(
+            f"--model={str(directory)!r} holds a {model.architecture!r} model, "
+            "not 'show_attend_tell'"
+        )
+    vocab = Vocabulary.load(Path(directory) / "vocab.json")
+    if len(vocab) != model.vocab_size:
+        raise CheckpointError(
+            f"--model={str(directory)!r}: vocab.json has {len(vocab)} words but the model "
+            f"vocab_size={model.vocab_size}"
+        )
+    return model, vocab
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from synesthesia.data.digit_strips import DIGIT_WORDS
+    from synesthesia.demos.captioning import evaluate_on_digit_strips
+
+    if args.num_strips < 1 or args.beam_size < 1:
+        raise ParameterError(
+            f"--num-strips={args.num_strips} and --beam-size={args.beam_size} must be positive"
+        )
+    model, vocab = _load_captioner(args.model)
+    if not all(word in vocab for word in DIGIT_WORDS):
+        raise ParameterError(f"--model={str(args.model)!r} was not trained on digit strips")
+    result = evaluate_on_digit_strips(
+        model, vocab, num_strips=args.num_strips, seed=args.seed, beam_size=args.beam_size
+    )
+    for key in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr-D", "exact"):
+        print(f"{key}\t{result[key]:.4f}")
+    print(f"pointing\t{result['pointing']:.4f}\t({result['pointed_words']} correct words)")
+    return 0
+
+
 def describe(args: argparse.Namespace) -> int:
     import torch
     from torch import nn
 
     from synesthesia.io.image import load_image
-    from synesthesia.models import ShowAttendTell, load_pretrained
-    from synesthesia.text.vocab import Vocabulary
     from synesthesia.transforms.image import CenterCrop, Normalize, Resize
     from synesthesia.utils import atomic_path, read_json
 
     if args.beam_size < 1:
         raise ParameterError(f"--beam-size={args.beam_size} must be a positive integer")
-    model = load_pretrained(args.model)
-    if not isinstance(model, ShowAttendTell):
-        raise CheckpointError(
-            f"--model={str(args.model)!r} holds a {model.architecture!r} model, "
-            "not 'show_attend_tell'"
-        )
-    vocab = Vocabulary.load(Path(args.model) / "vocab.json")
+    model, vocab = _load_captioner(args.model)
     pre = read_json(Path(args.model) / "preprocess.json")
     steps: list[nn.Module] = []
     resize = pre.get("resize")

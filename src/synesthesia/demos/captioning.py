@@ -48,9 +48,44 @@ def train_digit_captioner(*, steps: int, batch_size: int = BATCH_SIZE, seed: int
     return model.eval(), vocab, losses
 
 
-def run(report: Report, *, workdir: Path, seed: int) -> None:
+def evaluate_on_digit_strips(
+    model, vocab, *, num_strips: int = 500, seed: int = 0, beam_size: int = 3
+) -> dict:
+    """Caption held-out digit strips and score them.
+
+    Returns:
+        A dict with BLEU-1..4, ROUGE-L, CIDEr-D, ``exact`` (share of captions equal to the
+        reference), ``pointing`` and ``pointed_words`` (attention pointing accuracy and the
+        number of correct words it counts), plus ``strips``, ``words``, ``hypotheses`` and
+        ``maps`` (B, L, rows, columns) for figures.
+    """
+    import warnings
+
     from synesthesia.data.digit_strips import make_digit_strips
     from synesthesia.metrics.caption import attention_pointing_accuracy, caption_metrics
+
+    strips = make_digit_strips(num_strips, split="test", seed=seed)
+    out = model.eval().generate(strips.images, beam_size=beam_size, max_length=6)
+    words = [vocab.decode(tokens).split() for tokens in out.tokens]  # up to <end>
+    hypotheses = [" ".join(w) for w in words]
+    result: dict = caption_metrics(hypotheses, [[c] for c in strips.captions])
+    result["exact"] = sum(h == c for h, c in zip(hypotheses, strips.captions)) / num_strips
+    maps = model.attention_maps(out.alphas)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NaN (no correct word) is reported as such
+        pointing, counted = attention_pointing_accuracy(
+            words,
+            list(maps),
+            strips.words,
+            strips.boxes,
+            image_size=tuple(strips.images.shape[-2:]),
+        )
+    result.update(pointing=pointing, pointed_words=counted)
+    result.update(strips=strips, words=words, hypotheses=hypotheses, maps=maps)
+    return result
+
+
+def run(report: Report, *, workdir: Path, seed: int) -> None:
     from synesthesia.viz.attention import plot_caption_attention
 
     start = time.perf_counter()
@@ -58,16 +93,12 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
         steps=TRAIN_STEPS, batch_size=BATCH_SIZE, seed=seed
     )
     seconds = time.perf_counter() - start
-    test = make_digit_strips(NUM_TEST, split="test", seed=seed)
-    out = model.generate(test.images, beam_size=3, max_length=6)
-    words = [vocab.decode(tokens).split() for tokens in out.tokens]  # up to <end>
-    hypotheses = [" ".join(w) for w in words]
-    scores = caption_metrics(hypotheses, [[c] for c in test.captions])
-    exact = sum(h == c for h, c in zip(hypotheses, test.captions)) / NUM_TEST
-    maps = model.attention_maps(out.alphas)  # (B, L, rows, columns)
-    pointing, counted = attention_pointing_accuracy(
-        words, list(maps), test.words, test.boxes, image_size=tuple(test.images.shape[-2:])
+    result = evaluate_on_digit_strips(model, vocab, num_strips=NUM_TEST, seed=seed)
+    test, words, hypotheses, maps = (
+        result.pop(k) for k in ("strips", "words", "hypotheses", "maps")
     )
+    exact, pointing, counted = (result.pop(k) for k in ("exact", "pointing", "pointed_words"))
+    scores = result
     report.text(
         f"Show, Attend and Tell (sat_tiny, {model.num_parameters:,} parameters) trained for "
         f"{len(losses)} steps of {BATCH_SIZE} digit strips in {seconds:.0f} s (cross-entropy "
