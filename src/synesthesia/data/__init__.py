@@ -51,3 +51,23 @@ __all__ += ["write_espeak_corpus"]
 from synesthesia.data.vocoder import VocoderDataset, collate_vocoder  # noqa: E402
 
 __all__ += ["VocoderDataset", "collate_vocoder"]
+
+from synesthesia.data.captions import (  # noqa: E402
+    CaptionDataset,
+    CaptionRecord,
+    collate_captions,
+    load_coco_captions,
+    load_karpathy_split,
+)
+
+__all__ += [
+    "CaptionDataset",
+    "CaptionRecord",
+    "collate_captions",
+    "load_coco_captions",
+    "load_karpathy_split",
+]
+
+from synesthesia.data.digit_strips import DIGIT_WORDS, DigitStrips, make_digit_strips  # noqa: E402
+
+__all__ += ["DIGIT_WORDS", "DigitStrips", "make_digit_strips"]

@@ -86,3 +86,21 @@ __all__ += [
     "sample_discretized_mix_logistic",
     "sample_gaussian",
 ]
+
+from synesthesia.functional.image import (  # noqa: E402
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    center_crop,
+    crop,
+    normalize_image,
+    resize_image,
+)
+
+__all__ += [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "center_crop",
+    "crop",
+    "normalize_image",
+    "resize_image",
+]

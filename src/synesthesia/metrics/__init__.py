@@ -18,3 +18,13 @@ from synesthesia.metrics.mcd import mel_cepstral_distortion, mel_cepstrum  # noq
 
 __all__ += ["grid_grammar", "transcribe", "word_error_rate", "word_loop_grammar"]
 __all__ += ["mel_cepstral_distortion", "mel_cepstrum"]
+
+from synesthesia.metrics.caption import (  # noqa: E402
+    attention_pointing_accuracy,
+    caption_metrics,
+    cider_d,
+    corpus_bleu,
+    rouge_l,
+)
+
+__all__ += ["attention_pointing_accuracy", "caption_metrics", "cider_d", "corpus_bleu", "rouge_l"]

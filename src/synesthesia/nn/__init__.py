@@ -61,3 +61,12 @@ __all__ += [
     "GatedResidualBlock",
     "upsample_frames",
 ]
+
+from synesthesia.nn.resnet import (  # noqa: E402
+    BasicBlock,
+    Bottleneck,
+    ImageEncoder,
+    ResNet,
+)
+
+__all__ += ["BasicBlock", "Bottleneck", "ImageEncoder", "ResNet"]

@@ -23,3 +23,12 @@ __all__ = [
     "MuLawEncoding",
     "Spectrogram",
 ]
+
+from synesthesia.transforms.image import (  # noqa: E402
+    CenterCrop,
+    Normalize,
+    RandomCrop,
+    Resize,
+)
+
+__all__ += ["CenterCrop", "Normalize", "RandomCrop", "Resize"]

@@ -3,3 +3,7 @@
 from synesthesia.viz.report import Report
 
 __all__ = ["Report"]
+
+from synesthesia.viz.attention import plot_caption_attention, upsample_attention  # noqa: E402
+
+__all__ += ["plot_caption_attention", "upsample_attention"]
