@@ -192,6 +192,12 @@ def test_train_errors_are_one_line(tmp_path, capsys, grammar_file):
     assert "unknown config key 'data.block_sise'" in line
     line = _one_line_error(capsys, [*text, "--max-steps", "0"])
     assert "trainer.max_steps=0 must be a positive integer" in line
+    line = _one_line_error(
+        capsys, [*text, "--set", "trainer.max_steps=null", "trainer.max_epochs=2"]
+    )
+    assert "trainer.max_steps=None: language models train on an endless stream" in line
+    line = _one_line_error(capsys, [*text, "--set", "trainer.val_check_interval=0.5"])
+    assert "trainer.val_check_interval=0.5 must be a number of steps" in line
     line = _one_line_error(capsys, [*text, "--config", str(tmp_path / "missing.yaml")])
     assert "missing.yaml' does not exist" in line
     line = _one_line_error(capsys, [*text, "--resume", str(tmp_path / "missing.ckpt")])

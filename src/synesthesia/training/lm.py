@@ -243,6 +243,17 @@ def train_lm(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitRes
             f"unknown config key 'data.{unknown[0]}'; known: {sorted(LM_DEFAULTS['data'])}"
         )
     data = {**LM_DEFAULTS["data"], **data}
+    trainer = config["trainer"]
+    if trainer["max_steps"] is None:  # epochs never end on an endless stream
+        raise ParameterError(
+            "trainer.max_steps=None: language models train on an endless stream of random "
+            "windows, so set trainer.max_steps (trainer.max_epochs does not apply)"
+        )
+    if not isinstance(trainer["val_check_interval"], int):
+        raise ParameterError(
+            f"trainer.val_check_interval={trainer['val_check_interval']!r} must be a number of "
+            "steps (an integer) for the endless training stream of a language model"
+        )
     if data["text_path"] is None:
         raise ParameterError("data.text_path=None: give the text file (--text FILE)")
     datamodule = TextDataModule(data.pop("text_path"), seed=config["seed"], **data)
