@@ -176,13 +176,14 @@ def test_fit_checkpoints_logs_learns_and_exports(tmp_path):
 
 
 @pytest.mark.slow
-def test_resume_reaches_the_uninterrupted_state(tmp_path):
+@pytest.mark.parametrize("accumulate", [1, 2])
+def test_resume_reaches_the_uninterrupted_state(tmp_path, accumulate):
     total, stop = 25, 9
-    full_config = _config(tmp_path / "full", max_steps=total)
+    full_config = _config(tmp_path / "full", max_steps=total, accumulate_grad_batches=accumulate)
     full = _system(full_config)
     fit(full, _RegressionData(), full_config, export=False)
 
-    part_config = _config(tmp_path / "part", max_steps=total)
+    part_config = _config(tmp_path / "part", max_steps=total, accumulate_grad_batches=accumulate)
     part = _system(part_config)
     first = fit(part, _RegressionData(), part_config, callbacks=[_StopAt(stop)], export=False)
     assert first.global_step == stop
