@@ -163,6 +163,7 @@ def test_fit_checkpoints_logs_learns_and_exports(tmp_path):
     assert len(val) == 6 and len(train) >= 20
     # learning: the validation loss falls by an order of magnitude
     assert val[-1] < 0.1 * val[0], val
+    assert result.best_score == pytest.approx(min(val))
     assert list((tmp_path / "run" / "logs" / "tensorboard").rglob("events.out.tfevents.*"))
 
     # export: the best checkpoint's weights, loadable without Lightning, identical outputs

@@ -112,7 +112,8 @@ def train(args: argparse.Namespace) -> int:
     if result.is_global_zero:
         loss = result.metrics.get("val/loss")
         shown = "n/a" if loss is None else f"{loss:.4f}"
-        print(f"trained {result.global_step} steps; val/loss {shown}")
+        best = "" if result.best_score is None else f" (best {result.best_score:.4f})"
+        print(f"trained {result.global_step} steps; val/loss {shown}{best}")
         print(f"model: {result.model_dir}")
         print(f"checkpoints: {result.last_checkpoint.parent}")
     return 0

@@ -59,6 +59,7 @@ class FitResult:
         global_step: optimizer steps taken in total.
         metrics: the last logged value of every metric (``val/loss`` ...), as floats.
         is_global_zero: whether this process is global rank 0.
+        best_score: the monitored metric's value at the best checkpoint (``None`` if none).
     """
 
     out_dir: Path
@@ -68,6 +69,7 @@ class FitResult:
     global_step: int
     metrics: dict[str, float] = field(default_factory=dict)
     is_global_zero: bool = True
+    best_score: float | None = None
 
 
 class _SaveLastOnTrainEnd(Callback):
@@ -241,4 +243,9 @@ def fit(
         global_step=int(trainer.global_step),
         metrics=metrics,
         is_global_zero=bool(trainer.is_global_zero),
+        best_score=(
+            float(checkpoint.best_model_score)
+            if best is not None and checkpoint.best_model_score is not None
+            else None
+        ),
     )
