@@ -173,44 +173,24 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def describe(args: argparse.Namespace) -> int:
-    import torch
-    from torch import nn
-
-    from synesthesia.io.image import load_image
-    from synesthesia.transforms.image import CenterCrop, Normalize, Resize
-    from synesthesia.utils import atomic_path, read_json
+    from synesthesia.pipelines.captioning import ImageCaptioner
+    from synesthesia.utils import atomic_path
 
     if args.beam_size < 1:
         raise ParameterError(f"--beam-size={args.beam_size} must be a positive integer")
-    model, vocab = _load_captioner(args.model)
-    pre = read_json(Path(args.model) / "preprocess.json")
-    steps: list[nn.Module] = []
-    resize = pre.get("resize")
-    if resize is not None:
-        keep = isinstance(resize, int) and pre.get("center_crop") is not None
-        steps.append(Resize(resize if isinstance(resize, int) else tuple(resize), keep_aspect=keep))
-    if pre.get("center_crop") is not None:
-        steps.append(CenterCrop(pre["center_crop"]))
-    prepare = nn.Sequential(*steps)
-    normalize = Normalize() if pre.get("normalize") else nn.Identity()
-    pictures = [prepare(load_image(path, mode="RGB")) for path in args.images]
-    shapes = {tuple(p.shape) for p in pictures}
-    if len(shapes) != 1:
-        raise ParameterError(f"images have different shapes after preprocessing: {shapes}")
-    batch = normalize(torch.stack(pictures))
-    out = model.generate(batch, beam_size=args.beam_size, max_length=args.max_length)
+    if not Path(args.model).is_dir():
+        raise ParameterError(f"--model={str(args.model)!r} does not exist")
+    captioner = ImageCaptioner.from_pretrained(args.model)
+    results = captioner(args.images, beam_size=args.beam_size, max_length=args.max_length)
     if args.figures is not None:
         from synesthesia.viz.attention import plot_caption_attention
 
         args.figures.mkdir(parents=True, exist_ok=True)
-    for i, path in enumerate(args.images):
-        n = int(out.lengths[i])
-        caption = vocab.decode(out.tokens[i, :n])
-        print(f"{path}\t{caption}")
+    for path, result in zip(args.images, results):
+        print(f"{path}\t{result.caption}")
         if args.figures is not None:
-            words = [vocab.words[int(t)] for t in out.tokens[i, :n]]
             fig = plot_caption_attention(
-                pictures[i], words, model.attention_maps(out.alphas[i, :n]), title=caption
+                result.image, result.words, result.attention_maps, title=result.caption
             )
             with atomic_path(args.figures / f"{path.stem}.attention.png") as tmp:
                 fig.savefig(tmp, dpi=100, bbox_inches="tight")

@@ -1,1 +1,5 @@
 """synesthesia.pipelines."""
+
+from synesthesia.pipelines.captioning import CaptionResult, ImageCaptioner
+
+__all__ = ["CaptionResult", "ImageCaptioner"]
