@@ -227,12 +227,14 @@ def mine_triplets(
         anchor = torch.nonzero(keep).squeeze(1)
         return anchor, hardest_positive[anchor], hardest_negative[anchor]
     valid = positive.unsqueeze(2) & negative.unsqueeze(1)  # [a, p, n]
-    current = d.unsqueeze(1) - d.unsqueeze(2)  # d[a, n] - d[a, p]
-    if mining == "hard":
-        valid = valid & (current <= 0) & (current <= margin)
-    elif mining == "semihard":
-        valid = valid & (current > 0) & (current <= margin)
-    anchor, pos, neg = torch.nonzero(valid, as_tuple=True)
+    anchor, pos, neg = torch.nonzero(valid, as_tuple=True)  # row-major order
+    if mining != "batch_all":
+        current = d[anchor, neg] - d[anchor, pos]  # the triplet's margin, (K,)
+        if mining == "hard":
+            keep = (current <= 0) & (current <= margin)
+        else:  # semihard
+            keep = (current > 0) & (current <= margin)
+        anchor, pos, neg = anchor[keep], pos[keep], neg[keep]
     return anchor, pos, neg
 
 
