@@ -210,6 +210,29 @@ def test_kv_cache_incremental_equals_full_causal():
         ours(x[:, :1], causal=True, cache=cache)
 
 
+def test_kv_cache_with_a_left_padding_mask_equals_full_causal():
+    ours, _ = _pair()
+    x, _, _ = _inputs(length_q=6)
+    valid = torch.ones(3, 6, dtype=torch.bool)
+    valid[1, :2] = False  # item 1: two pad tokens on the left
+    with torch.no_grad():
+        full, _ = ours(x, causal=True, key_padding_mask=valid)
+        cache = ours.new_cache(3, 6)
+        steps = [ours(x[:, :3], causal=True, cache=cache, key_padding_mask=valid[:, :3])[0]]
+        for i in range(3, 6):
+            step, _ = ours(
+                x[:, i : i + 1], causal=True, cache=cache, key_padding_mask=valid[:, : i + 1]
+            )
+            steps.append(step)
+    torch.testing.assert_close(torch.cat(steps, 1), full, rtol=1e-10, atol=1e-10)
+    partial_cache = ours.new_cache(3, 6)
+    # after 3 cached keys, a mask for the 4th step must cover 4 keys, not only the new one
+    with torch.no_grad():
+        ours(x[:, :3], causal=True, cache=partial_cache)
+        with pytest.raises(ParameterError, match="key_padding_mask with shape \\(3, 1\\)"):
+            ours(x[:, 3:4], causal=True, cache=partial_cache, key_padding_mask=valid[:, 3:4])
+
+
 def test_static_kv_cache_for_cross_attention():
     ours, _ = _pair(kdim=12, vdim=20)
     q, k, v = _inputs(kdim=12, vdim=20)

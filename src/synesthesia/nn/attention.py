@@ -265,7 +265,12 @@ class MultiHeadAttention(nn.Module):
             )
 
     def _key_mask(
-        self, key_lengths: Tensor | None, key_padding_mask: Tensor | None, batch: int, length: int
+        self,
+        key_lengths: Tensor | None,
+        key_padding_mask: Tensor | None,
+        batch: int,
+        length: int,
+        device: torch.device,
     ) -> Tensor | None:
         if key_lengths is not None and key_padding_mask is not None:
             raise ParameterError("pass key_lengths or key_padding_mask, not both")
@@ -273,7 +278,7 @@ class MultiHeadAttention(nn.Module):
             if not isinstance(key_lengths, Tensor) or key_lengths.shape != (batch,):
                 shape = tuple(getattr(key_lengths, "shape", ()))
                 raise ParameterError(f"key_lengths with shape {shape} must be ({batch},)")
-            return lengths_to_mask(key_lengths, max_length=length)
+            return lengths_to_mask(key_lengths, max_length=length, device=device)
         if key_padding_mask is not None:
             if not isinstance(key_padding_mask, Tensor) or key_padding_mask.dtype != torch.bool:
                 dtype = getattr(key_padding_mask, "dtype", type(key_padding_mask).__name__)
@@ -311,7 +316,8 @@ class MultiHeadAttention(nn.Module):
             value: (B, L_k, vdim); defaults to ``key``.
             key_lengths: LongTensor (B,) of valid key lengths (keys past it are padding).
             key_padding_mask: BoolTensor (B, L_k), True = valid key. Exclusive with
-                ``key_lengths``. For cached self-attention it covers all keys so far.
+                ``key_lengths``. With a :class:`KVCache` both cover every key so far
+                (cached + new), e.g. a left-padded prompt's mask extended by True.
             attn_mask: bool (True = may attend) or additive float mask, (L_q, L_k),
                 (B, L_q, L_k) or (B, H, L_q, L_k).
             causal: causal self-attention, aligned lower-right (cached queries see every
@@ -358,17 +364,15 @@ class MultiHeadAttention(nn.Module):
             value = key if value is None else value
             self._check(query, key, value)
             q, k, v = self._project_qkv(query, key, value, project_kv=True)
-            key_mask = self._key_mask(key_lengths, key_padding_mask, key.shape[0], key.shape[1])
+            cached = cache.length if isinstance(cache, KVCache) else 0
+            key_mask = self._key_mask(
+                key_lengths, key_padding_mask, key.shape[0], cached + key.shape[1], key.device
+            )
             if isinstance(cache, StaticKVCache):
                 cache.keys, cache.values, cache.key_mask = k, v, key_mask
             elif isinstance(cache, KVCache):
                 if key is not query:
                     raise ParameterError("a KVCache is for self-attention: key must be None")
-                if key_mask is not None and key_mask.shape[1] != cache.length + key.shape[1]:
-                    raise ParameterError(
-                        f"key_padding_mask/key_lengths cover {key_mask.shape[1]} keys, but "
-                        f"the cache holds {cache.length + key.shape[1]} after this step"
-                    )
                 k, v = cache.append(k, v)
         batch, length_q, length_k = q.shape[0], q.shape[2], k.shape[2]
         if key_mask is not None and key_mask.shape[-1] != length_k:

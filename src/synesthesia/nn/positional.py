@@ -50,14 +50,14 @@ def sinusoidal_positional_encoding(
     """
     _check_dim("embed_dim", embed_dim, 2)
     dtype = torch.float32 if dtype is None else dtype
-    positions = torch.arange(offset, offset + length, device=device, dtype=torch.float64)
+    # computed in float64 on the CPU (not every device has float64), then moved
+    positions = torch.arange(offset, offset + length, dtype=torch.float64)
     frequencies = torch.exp(
-        torch.arange(0, embed_dim, 2, device=device, dtype=torch.float64)
-        * (-math.log(base) / embed_dim)
+        torch.arange(0, embed_dim, 2, dtype=torch.float64) * (-math.log(base) / embed_dim)
     )
     angles = positions[:, None] * frequencies[None, :]  # (L, D/2)
     encoding = torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(1)  # (L, D)
-    return encoding.to(dtype)
+    return encoding.to(device=device, dtype=dtype)
 
 
 def _check_input(x: Tensor, embed_dim: int) -> None:
