@@ -116,3 +116,33 @@ def test_caption_errors_are_one_line(tmp_path, capsys):
     assert code == 2 and "does not exist" in capsys.readouterr().err
     code = main(["caption", "evaluate", "--model", str(tmp_path / "nothing"), "--num-strips", "0"])
     assert code == 2 and "--num-strips=0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_caption_train_on_a_karpathy_split_file(tmp_path, capsys):
+    import json
+
+    colours = {"red": (220, 20, 20), "green": (20, 200, 20), "blue": (20, 20, 220)}
+    images = []
+    for i, (name, rgb) in enumerate(list(colours.items()) * 2):
+        Image.new("RGB", (40, 30), rgb).save(tmp_path / f"{i}.jpg")
+        split = "val" if i == 5 else ("restval" if i == 4 else "train")
+        sentences = [{"raw": f"A {name} square."}, {"raw": f"Something {name}!"}]
+        images.append({"filename": f"{i}.jpg", "imgid": i, "split": split, "sentences": sentences})
+    (tmp_path / "dataset_flickr8k.json").write_text(json.dumps({"images": images}))
+    out = tmp_path / "run"
+    code = main(
+        [
+            "-q", "caption", "train", "--data", str(tmp_path / "dataset_flickr8k.json"),
+            "--image-root", str(tmp_path), "--out", str(out), "--max-steps", "3",
+            "--set", "trainer.accelerator=cpu", "trainer.progress_bar=false",
+            "trainer.val_check_interval=3", "trainer.num_sanity_val_steps=0", "trainer.log_every_n_steps=1",
+            "data.batch_size=4", "data.image_size=32", "data.min_count=1",
+        ]
+    )  # fmt: skip
+    assert code == 0 and "trained 3 steps" in capsys.readouterr().out
+    vocab = Vocabulary.load(out / "model" / "vocab.json")
+    assert {"red", "green", "blue", "square", "something"} <= set(vocab.words)
+    assert load_pretrained(out / "model").vocab_size == len(vocab)
+    code = main(["caption", "describe", "--model", str(out / "model"), str(tmp_path / "0.jpg")])
+    assert code == 0 and capsys.readouterr().out.startswith(str(tmp_path / "0.jpg"))
