@@ -136,7 +136,8 @@ def test_caption_train_on_a_karpathy_split_file(tmp_path, capsys):
             "-q", "caption", "train", "--data", str(tmp_path / "dataset_flickr8k.json"),
             "--image-root", str(tmp_path), "--out", str(out), "--max-steps", "3",
             "--set", "trainer.accelerator=cpu", "trainer.progress_bar=false",
-            "trainer.val_check_interval=3", "trainer.num_sanity_val_steps=0", "trainer.log_every_n_steps=1",
+            "trainer.val_check_interval=3", "trainer.num_sanity_val_steps=0",
+            "trainer.log_every_n_steps=1",
             "data.batch_size=4", "data.image_size=32", "data.min_count=1",
         ]
     )  # fmt: skip
