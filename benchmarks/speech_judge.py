@@ -6,7 +6,8 @@ Run:  python benchmarks/speech_judge.py            (20 GRID sentences × 5 voice
 1. Judge accuracy: WER of pocketsphinx + the GRID grammar on eSpeak's own GRID sentences
    (``grid_sentences(N, seed=0)``) per voice; then on the same sentences made unintelligible
    (time-reversed, white noise at σ = 0.1, digital silence), which must score near 1; and
-   general sentences with the word-loop "grammar" over the general vocabulary (weak judge).
+   general sentences with the bigram model of the built-in general sentences (sharp) and the
+   word-loop "grammar" over their vocabulary (weak), on speech and reversed speech.
 2. Speed: eSpeak synthesis real-time factor (audio seconds per wall second, each call loads a
    fresh library copy for determinism), judge wall time per utterance, and our
    ``word_error_rate`` vs ``jiwer.wer`` on 2,000 sentence pairs (median of 5, alternating).
@@ -23,8 +24,18 @@ import numpy as np
 import torch
 
 from synesthesia.data.espeak import EspeakSynthesizer
-from synesthesia.data.sentences import general_sentences, grid_sentences, vocabulary
-from synesthesia.metrics.intelligibility import transcribe, word_error_rate, word_loop_grammar
+from synesthesia.data.sentences import (
+    GENERAL_SENTENCES,
+    general_sentences,
+    grid_sentences,
+    vocabulary,
+)
+from synesthesia.metrics.intelligibility import (
+    sentence_language_model,
+    transcribe,
+    word_error_rate,
+    word_loop_grammar,
+)
 
 VOICES = ["en-us", "en-us+f1", "en-us+f3", "en-us+m3", "en-us+m7"]
 
@@ -72,11 +83,20 @@ def main() -> None:
         print(f"| {name} | {word_error_rate(all_refs, hyps):.3f} |")
 
     general = general_sentences(num, seed=0)
-    grammar = word_loop_grammar(vocabulary("general"))
-    hyps = [transcribe(synth.synthesize(s.normalized)[0], 22050, grammar=grammar) for s in general]
-    general_wer = word_error_rate([" ".join(s.words) for s in general], hyps)
-    print(f"\ngeneral sentences, en-us, word loop over {len(vocabulary('general'))} words: "
-          f"WER {general_wer:.3f} ({num} sentences)")  # fmt: skip
+    general_refs = [" ".join(s.words) for s in general]
+    general_audio = [synth.synthesize(s.normalized)[0] for s in general]
+    print()
+    print(f"| general sentences, en-us ({num}) | WER | reversed speech |")
+    print("|---|---|---|")
+    for name, grammar in [
+        ("bigram model of GENERAL_SENTENCES", sentence_language_model(GENERAL_SENTENCES)),
+        (f"word loop over {len(vocabulary('general'))} words",
+         word_loop_grammar(vocabulary("general"))),
+    ]:  # fmt: skip
+        hyps = [transcribe(w, 22050, grammar=grammar) for w in general_audio]
+        backwards = [transcribe(w.flip(0), 22050, grammar=grammar) for w in general_audio]
+        print(f"| {name} | {word_error_rate(general_refs, hyps):.3f} | "
+              f"{word_error_rate(general_refs, backwards):.3f} |")  # fmt: skip
 
     count = len(VOICES) * num
     print()

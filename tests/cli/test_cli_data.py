@@ -99,3 +99,14 @@ def test_bad_voice_is_one_line_exit_2(tmp_path, capsys):
     code = main(["data", "espeak", "--out", str(tmp_path), "--voices", "en-us+nobody"])
     assert code == 2
     assert "voice='en-us+nobody'" in capsys.readouterr().err
+
+
+def test_judge_general_sentences_uses_their_bigram_model(tmp_path, capsys):
+    out = tmp_path / "general"
+    args = ["data", "espeak", "--out", str(out), "--num-utterances", "2", "--kind", "general",
+            "--voices", "en-us", "en-us+f2", "en-us+m3"]  # fmt: skip
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["judge", "--metadata", str(out / "metadata.csv")]) == 0
+    line = capsys.readouterr().out.strip()
+    assert "grammar sentences" in line and float(line.split()[1]) < 0.3, line

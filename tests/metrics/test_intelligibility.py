@@ -6,12 +6,18 @@ import pytest
 import torch
 
 from synesthesia.data.espeak import EspeakSynthesizer
-from synesthesia.data.sentences import general_sentences, grid_sentences, vocabulary
+from synesthesia.data.sentences import (
+    GENERAL_SENTENCES,
+    general_sentences,
+    grid_sentences,
+    vocabulary,
+)
 from synesthesia.errors import ParameterError
 from synesthesia.metrics.intelligibility import (
     edit_distance,
     grid_grammar,
     prepare_audio,
+    sentence_language_model,
     transcribe,
     word_error_rate,
     word_loop_grammar,
@@ -125,7 +131,7 @@ def test_judge_is_reproducible_and_rate_agnostic(grid_audio):
 def test_word_loop_grammar_decodes_general_speech():
     synth = EspeakSynthesizer()
     grammar = word_loop_grammar(vocabulary("general"))
-    sentences = general_sentences(3, seed=2)
+    sentences = general_sentences(2, seed=2)
     refs = [" ".join(s.words) for s in sentences]
     hyps = [
         transcribe(synth.synthesize(s.normalized)[0], 22050, grammar=grammar) for s in sentences
@@ -134,6 +140,55 @@ def test_word_loop_grammar_decodes_general_speech():
     # a weak judge (any word may follow any word), but far better than chance and than silence
     assert word_error_rate(refs, hyps) < 0.75, list(zip(refs, hyps))
     assert word_error_rate(refs[:1], [silent]) > 0.9
+
+
+def _parse_arpa(text):
+    unigrams, bigrams, section = {}, {}, None
+    for line in text.splitlines():
+        if line.startswith("\\"):
+            section = line
+            continue
+        fields = line.split()
+        if section == "\\1-grams:" and fields:
+            unigrams[fields[1]] = (
+                10 ** float(fields[0]),
+                10 ** float(fields[2]) if len(fields) > 2 else 1,
+            )
+        elif section == "\\2-grams:" and fields:
+            bigrams[(fields[1], fields[2])] = 10 ** float(fields[0])
+    return unigrams, bigrams
+
+
+def test_sentence_language_model_is_a_proper_distribution():
+    texts = ["the cat sat", "the dog sat down", "a cat ran", "the cat ran 2 times"]
+    unigrams, bigrams = _parse_arpa(sentence_language_model(texts, discount=0.4))
+    outcomes = [w for w in unigrams if w != "<s>"]
+    assert sum(unigrams[w][0] for w in outcomes) == pytest.approx(1.0, abs=1e-5)
+    assert "two" in outcomes and "2" not in outcomes  # transcript words
+    for context in unigrams:
+        if context == "</s>":
+            continue
+        backoff = unigrams[context][1]
+        total = sum(bigrams.get((context, w), backoff * unigrams[w][0]) for w in outcomes)
+        assert total == pytest.approx(1.0, abs=1e-4), context
+    # seen continuations: (count - discount) / context count
+    assert bigrams[("the", "cat")] == pytest.approx((2 - 0.4) / 3, rel=1e-5)
+    with pytest.raises(ParameterError, match="discount=1.5"):
+        sentence_language_model(texts, discount=1.5)
+    with pytest.raises(ParameterError, match="not in the recognizer"):
+        sentence_language_model(["hello qwzxv"])
+
+
+def test_sentence_language_model_judges_general_speech_sharply():
+    synth = EspeakSynthesizer()
+    grammar = sentence_language_model(GENERAL_SENTENCES)
+    sentences = general_sentences(2, seed=2)
+    refs = [" ".join(s.words) for s in sentences]
+    audio = [synth.synthesize(s.normalized)[0] for s in sentences]
+    hyps = [transcribe(w, 22050, grammar=grammar) for w in audio]
+    reversed_hyps = [transcribe(w.flip(0), 22050, grammar=grammar) for w in audio]
+    assert word_error_rate(refs, hyps) < 0.2, list(zip(refs, hyps))
+    assert word_error_rate(refs, reversed_hyps) > 0.7, list(zip(refs, reversed_hyps))
 
 
 def test_grammar_and_audio_errors():

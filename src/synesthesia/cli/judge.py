@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "judge",
         help="intelligibility: word error rate of speech under pocketsphinx with a grammar",
         description="Transcribe speech with pocketsphinx restricted to a grammar (GRID-style "
-        "sentences, or a word loop over the references' vocabulary) and print the word error "
+        "sentences, a bigram model of the reference texts, or a word loop over their "
+        "vocabulary) and print the word error "
         "rate against the reference texts. Give WAV files with one --text each, or a "
         "metadata.csv (LJSpeech layout; WAVs default to its wavs/<id>.wav).",
     )
@@ -40,8 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--grammar",
         default="auto",
-        help="'grid', 'words' (word loop over the references' words), 'auto' (grid when "
-        "every reference is a GRID sentence, else words) or a .jsgf file (default auto)",
+        help="'grid' (GRID grammar), 'sentences' (bigram model of the reference texts), "
+        "'words' (word loop over the references' words), 'auto' (grid when every reference "
+        "is a GRID sentence, else sentences) or a .jsgf file (default auto)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the recognizer's dither")
     p.add_argument(
@@ -93,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from synesthesia.data.speech import load_waveform
     from synesthesia.metrics.intelligibility import (
         grid_grammar,
+        sentence_language_model,
         transcribe,
         word_error_rate,
         word_loop_grammar,
@@ -109,18 +112,21 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("nothing to judge (no WAV files or metadata lines selected)")
     references = [transcript_words(text) for _, _, text in items]
     if args.grammar == "auto":
-        grammar_name = "grid" if all(_is_grid(r) for r in references) else "words"
+        grammar_name = "grid" if all(_is_grid(r) for r in references) else "sentences"
     else:
         grammar_name = args.grammar
     if grammar_name == "grid":
         grammar = grid_grammar()
     elif grammar_name == "words":
         grammar = word_loop_grammar([w for r in references for w in r])
+    elif grammar_name == "sentences":
+        grammar = sentence_language_model([text for _, _, text in items])
     else:
         path = Path(grammar_name)
         if path.suffix != ".jsgf" or not path.is_file():
             raise ParameterError(
-                f"--grammar={grammar_name!r} must be grid, words, auto or an existing .jsgf file"
+                f"--grammar={grammar_name!r} must be grid, sentences, words, auto or an "
+                "existing .jsgf file"
             )
         grammar = path.read_text(encoding="utf-8")
     hypotheses = []

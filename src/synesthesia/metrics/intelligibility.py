@@ -37,6 +37,7 @@ __all__ = [
     "RECOGNIZER_SAMPLE_RATE",
     "grid_grammar",
     "word_loop_grammar",
+    "sentence_language_model",
     "recognizer_vocabulary",
     "prepare_audio",
     "transcribe",
@@ -122,6 +123,88 @@ def word_loop_grammar(words: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def sentence_language_model(texts: Sequence[str], *, discount: float = 0.5) -> str:
+    """A bigram language model (ARPA text) of ``texts``, for judging sentences like them.
+
+    Tokens are :func:`synesthesia.data.sentences.transcript_words` of each text between
+    ``<s>`` and ``</s>``. Unigrams are maximum likelihood; bigrams use absolute discounting
+    (``(c(v, w) - discount) / c(v)``) with the freed mass backed off to the unigrams
+    (Katz-style backoff weights, so every conditional distribution sums to 1). Much sharper
+    than :func:`word_loop_grammar` for in-domain sentences: on eSpeak's general sentences,
+    with the model of all built-in general sentences, WER is about 0.04 (time-reversed speech
+    about 1.0). It is a closed-set judge, like the GRID grammar: it knows the sentences.
+
+    Args:
+        texts: the sentences the speech is expected to say (e.g. the references, or
+            ``synesthesia.data.sentences.GENERAL_SENTENCES``).
+        discount: absolute discount in (0, 1).
+
+    Returns:
+        ARPA text; pass it as ``grammar=`` to :func:`transcribe`.
+
+    References:
+        Ney, Essen & Kneser, "On structuring probabilistic dependences in stochastic
+        language modelling", Computer Speech & Language 1994 (absolute discounting); Katz
+        1987 (backoff); the ARPA back-off format of the CMU/SRILM toolkits.
+    """
+    from collections import Counter
+
+    from synesthesia.data.sentences import transcript_words
+
+    if isinstance(texts, str):
+        raise ParameterError("texts must be a sequence of sentences, not one string")
+    if not 0.0 < discount < 1.0:
+        raise ParameterError(f"discount={discount!r} must be in (0, 1)")
+    unigrams: Counter[str] = Counter()
+    bigrams: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        tokens = ["<s>", *transcript_words(text), "</s>"]
+        if len(tokens) > 2:
+            unigrams.update(tokens[1:])
+            bigrams.update(zip(tokens[:-1], tokens[1:]))
+    if not unigrams:
+        raise ParameterError("texts contain no words")
+    known = recognizer_vocabulary()
+    unknown = sorted(w for w in unigrams if w != "</s>" and w not in known)
+    if unknown:
+        raise ParameterError(
+            f"words {unknown[:10]!r} are not in the recognizer's pronouncing dictionary"
+        )
+    total = sum(unigrams.values())
+    unigram_p = {w: c / total for w, c in unigrams.items()}
+    followers: dict[str, list[tuple[str, int]]] = {}
+    for (first, second), count in sorted(bigrams.items()):
+        followers.setdefault(first, []).append((second, count))
+    backoff, bigram_lines = {}, []
+    for first, seen in followers.items():
+        context = sum(c for _, c in seen)
+        freed = discount * len(seen) / context
+        remaining = 1.0 - sum(unigram_p[w] for w, _ in seen)
+        # when the seen words exhaust the unigram mass, nothing is left to back off to
+        backoff[first] = freed / remaining if remaining > 1e-12 else 1e-12
+        for second, count in seen:
+            bigram_lines.append(f"{math.log10((count - discount) / context):.6f} {first} {second}")
+    unigram_lines = [f"-99 <s> {math.log10(backoff['<s>']):.6f}"]
+    for word in sorted(unigram_p):
+        weight = f" {math.log10(backoff[word]):.6f}" if word in backoff else ""
+        unigram_lines.append(f"{math.log10(unigram_p[word]):.6f} {word}{weight}")
+    lines = [
+        "\\data\\",
+        f"ngram 1={len(unigram_lines)}",
+        f"ngram 2={len(bigram_lines)}",
+        "",
+        "\\1-grams:",
+        *unigram_lines,
+        "",
+        "\\2-grams:",
+        *bigram_lines,
+        "",
+        "\\end\\",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # -- the recognizer --------------------------------------------------------------------------
 def _pocketsphinx():
     try:
@@ -140,23 +223,55 @@ def _model_path():
     return Path(_pocketsphinx().get_model_path()) / "en-us"
 
 
+def _grammar_words(grammar: str) -> set[str]:
+    """Every word a grammar can output (a superset for JSGF: all lower-case tokens)."""
+    if _is_arpa(grammar):
+        words, section = set(), ""
+        for line in grammar.splitlines():
+            if line.startswith("\\"):
+                section = line.strip()
+            elif section == "\\1-grams:" and line.strip():
+                words.add(line.split()[1])
+        return words
+    body = re.sub(r"<[^>]*>", " ", grammar)
+    return set(re.findall(r"[a-z][a-z']*", body))
+
+
+def _dictionary_lines(words: set[str]) -> str:
+    """The lines of pocketsphinx's dictionary for ``words`` (alternates included)."""
+    lines = []
+    with open(_model_path() / "cmudict-en-us.dict", encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip() and line.split(maxsplit=1)[0].split("(", 1)[0] in words:
+                lines.append(line)
+    return "".join(lines)
+
+
 class _Recognizer:
-    """One pocketsphinx decoder with one grammar; calls are serialised by a lock."""
+    """One pocketsphinx decoder with one grammar; calls are serialised by a lock.
+
+    The decoder gets a dictionary cut down to the grammar's words: the search can only
+    output those anyway, and pocketsphinx's start-up with the full 134 k-word dictionary and a
+    small language model takes seconds (about 7 s for a 6-word model), against milliseconds.
+    """
 
     def __init__(self, grammar: str) -> None:
         ps = _pocketsphinx()
         self.lock = threading.Lock()
-        if _is_arpa(grammar):
-            with tempfile.TemporaryDirectory(prefix="synesthesia-judge-") as folder:
+        with tempfile.TemporaryDirectory(prefix="synesthesia-judge-") as folder:
+            dictionary = os.path.join(folder, "words.dict")
+            with open(dictionary, "w", encoding="utf-8") as handle:
+                handle.write(_dictionary_lines(_grammar_words(grammar)))
+            if _is_arpa(grammar):
                 path = os.path.join(folder, "words.lm")
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write(grammar)
                 try:
-                    self.decoder = ps.Decoder(lm=path, loglevel="FATAL")
+                    self.decoder = ps.Decoder(lm=path, dict=dictionary, loglevel="FATAL")
                 except (RuntimeError, ValueError) as exc:
                     raise ParameterError(f"grammar is not a valid ARPA model: {exc}") from None
-            return
-        self.decoder = ps.Decoder(lm=None, loglevel="FATAL")
+                return
+            self.decoder = ps.Decoder(lm=None, dict=dictionary, loglevel="FATAL")
         try:
             self.decoder.add_jsgf_string("judge", grammar)
         except (RuntimeError, ValueError) as exc:
