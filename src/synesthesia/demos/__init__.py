@@ -21,6 +21,7 @@ SectionFn = Callable[..., None]
 SECTIONS: dict[str, tuple[str, str]] = {
     "audio": ("Sound representations", "synesthesia.demos.audio:run"),
     "captioning": ("Image captioning with visual attention", "synesthesia.demos.captioning:run"),
+    "embed": ("Joint audio–image embeddings", "synesthesia.demos.embed:run"),
 }
 
 
