@@ -14,7 +14,7 @@ from synesthesia.viz.report import Report
 
 log = logging.getLogger(__name__)
 
-TRAIN_STEPS = 200
+TRAIN_STEPS = 300
 BATCH_SIZE = 32
 NUM_TEST = 200
 
