@@ -155,12 +155,14 @@ def _split_images(split: str) -> tuple[Tensor, Tensor]:
 def _synthesize(
     voices: Sequence[str], variations: int, sample_rate: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    from tqdm.auto import tqdm
+
     from synesthesia.data.espeak import EspeakSynthesizer
 
     synth = EspeakSynthesizer()
     rng = np.random.default_rng(seed)
     clips, labels, names = [], [], []
-    for voice in voices:
+    for voice in tqdm(voices, desc="spoken digits", unit="voice", disable=None, leave=False):
         for digit, word in enumerate(DIGIT_NAMES):
             for _ in range(variations):
                 rate, pitch = int(rng.choice(_RATES)), int(rng.choice(_PITCHES))
