@@ -23,6 +23,8 @@ def test_soundnet_output_length_matches_the_real_stack_and_min_length_is_tight()
         frames = enc.layers(torch.randn(1, 1, length)).shape[-1]
         assert frames == enc.output_length(length) >= 1
     assert enc.output_length(enc.min_length - 1) == 0
+    lengths = torch.arange(1, 1300)  # the tensor path (used for waveform_lengths) agrees
+    assert enc.output_length(lengths).tolist() == [enc.output_length(n) for n in range(1, 1300)]
     with pytest.raises(ParameterError, match=f"T={enc.min_length - 1}"):
         enc(torch.randn(2, enc.min_length - 1))
 
