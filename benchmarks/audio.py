@@ -1,7 +1,8 @@
 """Sound representations: synesthesia vs librosa on the same inputs, in one process.
 
-Run:  python benchmarks/audio.py            (all: speed, first call, Griffin-Lim memory)
-      python benchmarks/audio.py --quick    (fewer repeats)
+Run:  python benchmarks/audio.py               (all: speed, first call, Griffin-Lim memory)
+      python benchmarks/audio.py --quick       (fewer repeats)
+      python benchmarks/audio.py --threads 1   (torch on one thread, like numpy's FFT)
 
 Inputs (float32, deterministic): 60 s of audio at 22.05 kHz mono, and a batch of 16 x 4 s.
 Settings: n_fft 1024, hop 256, hann, center + reflect padding, 80 mels up to 8 kHz
@@ -210,12 +211,16 @@ def _status(field: str) -> int:
     raise RuntimeError(field)
 
 
+THREADS: int | None = None
+
+
 def probe(mode: str, impl: str, op: str, x: np.ndarray) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.npy"
         np.save(path, x)
         out = subprocess.run(
-            [sys.executable, __file__, "--child", mode, impl, op, str(path)],
+            [sys.executable, __file__, "--child", mode, impl, op, str(path)]
+            + (["--threads", str(THREADS)] if THREADS else []),
             capture_output=True,
             text=True,
             check=True,
@@ -227,15 +232,23 @@ def probe(mode: str, impl: str, op: str, x: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch intra-op threads (default: torch's)"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.child:
         _child(*args.child)
         return
-    import torch
 
     import synesthesia  # noqa: F401
 
+    global THREADS
+    THREADS = args.threads
     repeats = 5 if args.quick else 15
     inputs = make_inputs()
     print(

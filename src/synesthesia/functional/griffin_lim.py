@@ -18,6 +18,7 @@ from synesthesia.errors import ParameterError
 from synesthesia.functional._checks import check_finite, check_float_tensor, check_positive_int
 from synesthesia.functional.spectral import (
     _check_pad_mode,
+    block_size,
     frame_blocks,
     get_window,
     inverse_window_envelope,
@@ -161,9 +162,7 @@ def griffin_lim(
     angles_parts = torch.view_as_real(angles)
     blocks = frame_blocks(num_frames, items)
     previous: list[torch.Tensor] = [angles] * len(blocks)  # X_{t-1} per block (set at t=0)
-    frames_scratch = torch.empty(
-        items, blocks[0][1] - blocks[0][0], n_fft, dtype=dtype, device=device
-    )
+    frames_scratch = torch.empty(*block_size(blocks), n_fft, dtype=dtype, device=device)
 
     # overlap-add geometry: frame column c lands in row n + c // hop, column c % hop
     parts = -(-n_fft // hop_length)
@@ -185,11 +184,11 @@ def griffin_lim(
         # irfft -> window -> overlap-add -> / window envelope, into `ola`; the window
         # multiply is fused into the overlap-add (one addcmul per hop-wide slab)
         ola.zero_()
-        for start, stop in blocks:
-            frames = torch.fft.irfft(spec[:, start:stop], n=n_fft, dim=-1)
+        for item, frame in blocks:
+            frames = torch.fft.irfft(spec[item, frame], n=n_fft, dim=-1)
             for r in range(parts):
                 lo, hi = r * hop_length, min((r + 1) * hop_length, n_fft)
-                ola[:, start + r : stop + r, : hi - lo].addcmul_(
+                ola[item, frame.start + r : frame.stop + r, : hi - lo].addcmul_(
                     frames[..., lo:hi], window_t[lo:hi]
                 )
         ola_flat.mul_(inverse_env)
@@ -224,11 +223,11 @@ def griffin_lim(
         else:
             padded = synthesise(angles).contiguous()
         all_frames = padded.unfold(-1, n_fft, hop_length)  # (B, N, n_fft) view
-        for index, (start, stop) in enumerate(blocks):
-            block = frames_scratch[:, : stop - start]
-            torch.mul(all_frames[:, start:stop], window_t, out=block)
+        for index, (item, frame) in enumerate(blocks):
+            block = frames_scratch[: item.stop - item.start, : frame.stop - frame.start]
+            torch.mul(all_frames[item, frame], window_t, out=block)
             rebuilt = torch.fft.rfft(block, dim=-1)
-            new = angles_parts[:, start:stop]
+            new = angles_parts[item, frame]
             if iteration == 0:
                 new.copy_(torch.view_as_real(rebuilt))
             else:  # X_t - a X_{t-1}, on the real views (a complex subtract is slower)
@@ -243,8 +242,8 @@ def griffin_lim(
             # |angles|² is floored at tiny so that silent bins stay 0
             real, imag = new[..., 0], new[..., 1]
             scale = real * real
-            scale.addcmul_(imag, imag).clamp_(min=tiny).rsqrt_().mul_(target[:, start:stop])
-            angles[:, start:stop].mul_(scale)  # complex *= real: far faster than a
+            scale.addcmul_(imag, imag).clamp_(min=tiny).rsqrt_().mul_(target[item, frame])
+            angles[item, frame].mul_(scale)  # complex *= real: far faster than a
             # broadcast over the (re, im) axis of length 2
     del previous
     return synthesise(angles).reshape(*lead, length).clone()

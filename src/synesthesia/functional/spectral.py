@@ -167,10 +167,31 @@ def frame_signal(
 BLOCK_FRAMES = 128
 
 
-def frame_blocks(num_frames: int, num_items: int) -> list[tuple[int, int]]:
-    """[start, stop) frame ranges of about ``BLOCK_FRAMES`` rows over ``num_items`` items."""
-    step = max(1, BLOCK_FRAMES // max(1, num_items))
-    return [(n, min(n + step, num_frames)) for n in range(0, num_frames, step)]
+def frame_blocks(num_frames: int, num_items: int) -> list[tuple[slice, slice]]:
+    """(items, frames) index pairs covering (B, N) in blocks of about ``BLOCK_FRAMES`` frames.
+
+    Long signals are cut per item into runs of ``BLOCK_FRAMES`` consecutive frames (one
+    contiguous stretch of memory each); short ones are grouped several items to a block.
+    """
+    if num_frames >= BLOCK_FRAMES:
+        return [
+            (slice(b, b + 1), slice(n, min(n + BLOCK_FRAMES, num_frames)))
+            for b in range(num_items)
+            for n in range(0, num_frames, BLOCK_FRAMES)
+        ]
+    per_block = max(1, BLOCK_FRAMES // max(1, num_frames))
+    return [
+        (slice(b, min(b + per_block, num_items)), slice(0, num_frames))
+        for b in range(0, num_items, per_block)
+    ]
+
+
+def block_size(blocks: list[tuple[slice, slice]]) -> tuple[int, int]:
+    """Largest (items, frames) extent of the blocks."""
+    return (
+        max(b.stop - b.start for b, _ in blocks),
+        max(f.stop - f.start for _, f in blocks),
+    )
 
 
 def needs_grad(x: torch.Tensor) -> bool:
@@ -192,13 +213,11 @@ def blockwise_frames(
     items = flat.shape[0]
     blocks = frame_blocks(num_frames, items)
     out = torch.empty(items, num_frames, out_width, dtype=out_dtype, device=frames.device)
-    scratch = torch.empty(
-        items, blocks[0][1] - blocks[0][0], n_fft, dtype=frames.dtype, device=frames.device
-    )
-    for start, stop in blocks:
-        block = scratch[:, : stop - start]
-        torch.mul(flat[:, start:stop], window, out=block)
-        out[:, start:stop] = fn(torch.fft.rfft(block, dim=-1))
+    scratch = torch.empty(*block_size(blocks), n_fft, dtype=frames.dtype, device=frames.device)
+    for item, frame in blocks:
+        block = scratch[: item.stop - item.start, : frame.stop - frame.start]
+        torch.mul(flat[item, frame], window, out=block)
+        out[item, frame] = fn(torch.fft.rfft(block, dim=-1))
     return out.reshape(*lead, num_frames, out_width)
 
 
