@@ -256,8 +256,15 @@ def test_mel_with_nan_frames():
     mel[1, 2, 3] = float("nan")
     with pytest.raises(ParameterError, match="NaN.*row 1, frame 3"):
         model.generate(mel, progress=False)
-    # NaN in padding past the row's length is not an error
-    model.generate(mel, mel_lengths=torch.tensor([5, 3]), progress=False)
+    # NaN in padding past the row's length is not an error, and does not leak into the output
+    u = draw_uniforms(2, 80, 2, generator=torch.Generator().manual_seed(8))
+    lengths = torch.tensor([5, 3])
+    out, _ = model.generate(mel, mel_lengths=lengths, uniforms=u, progress=False)
+    clean = mel.clone()
+    clean[1, :, 3:] = 0.0
+    ref, _ = model.generate(clean, mel_lengths=lengths, uniforms=u, progress=False)
+    assert bool(torch.isfinite(out).all())
+    torch.testing.assert_close(out, ref, rtol=0, atol=0)
 
 
 def test_mel_with_zero_length():

@@ -402,7 +402,8 @@ class ConditioningUpsampler(nn.Module):
         """The frame-rate stage: (B, M, N) → (B, M, N)."""
         if mel_lengths is not None:
             frames = torch.arange(mel.shape[-1], device=mel.device)
-            mel = mel * (frames < mel_lengths.unsqueeze(1)).unsqueeze(1).to(mel.dtype)
+            valid = (frames < mel_lengths.unsqueeze(1)).unsqueeze(1)
+            mel = torch.where(valid, mel, torch.zeros((), dtype=mel.dtype, device=mel.device))
         if self.frame_conv is None:
             return mel
         return self.frame_conv(mel)
