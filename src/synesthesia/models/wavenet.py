@@ -465,11 +465,12 @@ class WaveNet(PretrainedModel):
                 f"uniforms with shape {tuple(uniforms.shape)} must be (B={batch}, "
                 f">= T={num_samples}, 2)"
             )
+        weight = self.output_hidden.weight  # run on the model's device and dtype
         samples, _ = self._stream(
-            mel.to(self.output_hidden.weight.dtype),
-            mel_lengths,
+            mel.to(device=weight.device, dtype=weight.dtype),
+            mel_lengths.to(weight.device),
             global_cond,
-            uniforms=uniforms[:, :num_samples].to(torch.float64),
+            uniforms=uniforms[:, :num_samples].to(device=weight.device, dtype=torch.float64),
             temperature=temperature,
             backend=self._resolve_backend(backend),
             progress=progress,
@@ -480,6 +481,7 @@ class WaveNet(PretrainedModel):
             )
         else:
             waveform = samples.to(mel.dtype)
+        sample_lengths = sample_lengths.to(waveform.device)
         valid = torch.arange(num_samples, device=waveform.device) < sample_lengths.unsqueeze(1)
         return waveform * valid, sample_lengths
 
@@ -515,7 +517,9 @@ class WaveNet(PretrainedModel):
             mel,
             mel_lengths,
             global_cond,
-            uniforms=torch.full((batch, num_samples, 2), 0.5, dtype=torch.float64),
+            uniforms=torch.full(
+                (batch, num_samples, 2), 0.5, dtype=torch.float64, device=mel.device
+            ),
             temperature=1.0,
             backend=self._resolve_backend(backend),
             progress=False,
