@@ -139,6 +139,17 @@ def test_batched_equals_per_item_float32_and_length():
         torch.testing.assert_close(batched[i], griffin_lim(mag[i], **kw), rtol=1e-5, atol=1e-6)
 
 
+def test_batched_long_signals_equal_per_item():
+    # >= 128 frames per item: blocks run per item over consecutive frames
+    x = np.stack([_sound(1.2), _sound(1.2)[::-1].copy()])
+    mag = torch.from_numpy(np.abs(librosa.stft(x, pad_mode="reflect", **KW)))
+    assert mag.shape[-1] > 128
+    kw = dict(n_iter=4, momentum=0.99, init="zeros", pad_mode="reflect", **KW)
+    batched = griffin_lim(mag, **kw)
+    for i in range(2):
+        torch.testing.assert_close(batched[i], griffin_lim(mag[i], **kw), rtol=1e-9, atol=1e-12)
+
+
 def test_spectral_convergence_definition():
     ref = torch.rand(2, 5, 7, dtype=torch.float64)
     est = ref + 0.1 * torch.rand(2, 5, 7, dtype=torch.float64)
