@@ -74,19 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=evaluate)
 
 
-def _route_lightning_logs() -> None:
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.setLevel(logging.NOTSET)
-        logger.propagate = True
-
-
 def train(args: argparse.Namespace) -> int:
     from synesthesia.training.config import load_config, validate_config
     from synesthesia.training.embed import EMBED_DEFAULTS, train_dual_encoder
+    from synesthesia.training.logs import route_lightning_logs
 
-    _route_lightning_logs()
+    route_lightning_logs()
     config = load_config(args.config, args.overrides, defaults=EMBED_DEFAULTS)
     if args.out is not None:
         config["out_dir"] = str(args.out)

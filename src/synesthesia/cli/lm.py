@@ -83,20 +83,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=generate)
 
 
-def _route_lightning_logs() -> None:
-    """Send Lightning's log records through the CLI's root handler (once, honouring -q/-v)."""
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.setLevel(logging.NOTSET)
-        logger.propagate = True
-
-
 def train(args: argparse.Namespace) -> int:
     from synesthesia.training.config import load_config, validate_config
     from synesthesia.training.lm import LM_DEFAULTS, read_text, train_lm
+    from synesthesia.training.logs import route_lightning_logs
 
-    _route_lightning_logs()
+    route_lightning_logs()
     read_text(args.text)  # a missing or empty file fails before Lightning starts
     config = load_config(args.config, args.overrides, defaults=LM_DEFAULTS)
     # flags are set directly (not as YAML overrides) so any path stays a string
