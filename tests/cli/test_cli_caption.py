@@ -1,4 +1,5 @@
-"""``synesthesia caption train`` / ``caption describe`` end to end on digit strips, and errors."""
+"""``synesthesia caption train`` / ``predict`` / ``evaluate`` end to end on digit strips, the
+shipped model as the default, and one-line errors."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from synesthesia.cli.main import main
 from synesthesia.data.digit_strips import make_digit_strips
 from synesthesia.models import ShowAttendTell, load_pretrained
 from synesthesia.text.vocab import Vocabulary
+
+#: the true caption of synesthesia/assets/digit_strip_example.png (a held-out test strip)
+EXAMPLE_CAPTION = "seven six three"
 
 FAST = [
     "--set",
@@ -68,11 +72,11 @@ def test_caption_train_learns_exports_and_describes(tmp_path, capsys):
     code = main(
         [
             "caption",
-            "describe",
+            "predict",
+            *map(str, paths),
             "--model",
             str(model_dir),
-            *map(str, paths),
-            "--figures",
+            "--attention-out",
             str(figures),
             "--beam-size",
             "2",
@@ -112,8 +116,23 @@ def test_caption_errors_are_one_line(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and "not a Karpathy split" in err and err.count("\n") == 1
-    code = main(["caption", "describe", "--model", str(tmp_path / "nothing"), "x.png"])
-    assert code == 2 and "does not exist" in capsys.readouterr().err
+    image = tmp_path / "strip.png"
+    Image.new("RGB", (128, 32)).save(image)
+    code = main(["caption", "predict", str(image), "--model", str(tmp_path / "nothing")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--model=" in err and "does not exist" in err and err.count("\n") == 1
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("not a picture")
+    code = main(["caption", "predict", str(not_an_image)])
+    err = capsys.readouterr().err
+    assert code == 2 and "not an image file" in err and err.count("\n") == 1
+    code = main(["caption", "predict", str(tmp_path / "missing.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and "IMG=" in err and err.count("\n") == 1
+    code = main(["caption", "predict", str(image), "--beam-size", "0"])
+    assert code == 2 and "--beam-size=0" in capsys.readouterr().err
+    code = main(["caption", "evaluate", "--model", str(tmp_path / "nothing")])
+    assert code == 2 and "--model=" in capsys.readouterr().err
     code = main(["caption", "evaluate", "--model", str(tmp_path / "nothing"), "--num-strips", "0"])
     assert code == 2 and "--num-strips=0" in capsys.readouterr().err
 
@@ -145,5 +164,24 @@ def test_caption_train_on_a_karpathy_split_file(tmp_path, capsys):
     vocab = Vocabulary.load(out / "model" / "vocab.json")
     assert {"red", "green", "blue", "square", "something"} <= set(vocab.words)
     assert load_pretrained(out / "model").vocab_size == len(vocab)
-    code = main(["caption", "describe", "--model", str(out / "model"), str(tmp_path / "0.jpg")])
+    code = main(["caption", "predict", str(tmp_path / "0.jpg"), "--model", str(out / "model")])
     assert code == 0 and capsys.readouterr().out.startswith(str(tmp_path / "0.jpg"))
+
+
+def test_caption_predict_defaults_to_the_shipped_model(tmp_path, capsys):
+    from synesthesia.pipelines.pretrained import asset_path
+
+    example = asset_path("digit_strip_example.png")
+    figures = tmp_path / "attention"
+    code = main(["caption", "predict", str(example), "--attention-out", str(figures)])
+    assert code == 0
+    assert capsys.readouterr().out == f"{example}\t{EXAMPLE_CAPTION}\n"
+    assert [p.name for p in figures.iterdir()] == ["digit_strip_example.attention.png"]
+
+
+def test_caption_evaluate_defaults_to_the_shipped_model(capsys):
+    code = main(["caption", "evaluate", "--num-strips", "16"])
+    assert code == 0
+    printed = dict(line.split("\t")[:2] for line in capsys.readouterr().out.splitlines())
+    assert set(printed) >= {"BLEU-1", "BLEU-4", "CIDEr-D", "ROUGE-L", "exact", "pointing"}
+    assert float(printed["exact"]) >= 0.75  # 16 held-out strips; 500 give the documented score

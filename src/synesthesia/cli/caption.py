@@ -1,8 +1,9 @@
 """``synesthesia caption``: train a Show, Attend and Tell captioner, and caption images.
 
-``caption train`` imports Lightning (lazily, inside the command); ``caption describe`` never
-does: it loads the exported model folder (config.json + model.safetensors + vocab.json +
-preprocess.json).
+``caption train`` imports Lightning (lazily, inside the command); ``caption predict`` and
+``caption evaluate`` never do: they load an exported model folder (config.json +
+model.safetensors + vocab.json + preprocess.json), by default the shipped digit-strips model
+``synesthesia/pretrained/caption_digits``.
 """
 
 from __future__ import annotations
@@ -60,53 +61,68 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=train)
 
     d = c_sub.add_parser(
-        "describe",
-        help="caption image files with an exported model folder",
-        description="Caption image files (beam search) and optionally save a figure of each "
-        "word's attention map per image.",
+        "predict",
+        help="caption image files (default: the shipped digit-strips model)",
+        description="Caption image files by beam search and print one line per image "
+        "(path, tab, caption). --model defaults to the shipped digit-strips captioner "
+        "(synesthesia/pretrained/caption_digits); --attention-out writes one figure per "
+        "image with the attention map of every generated word.",
     )
-    d.add_argument("--model", required=True, type=Path, help="exported model folder")
-    d.add_argument("images", nargs="+", type=Path, help="image files")
+    d.add_argument("images", nargs="+", type=Path, metavar="IMG", help="image files")
+    d.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="exported model folder (default: the shipped caption_digits model)",
+    )
     d.add_argument("--beam-size", type=int, default=3, help="beam size; 1 = greedy (default 3)")
     d.add_argument("--max-length", type=int, default=20, help="most words (default 20)")
     d.add_argument(
-        "--figures",
+        "--attention-out",
         type=Path,
         default=None,
-        help="folder for one attention figure per image (IMAGE_STEM.attention.png)",
+        metavar="DIR",
+        help="folder for one attention figure per image (DIR/IMAGE_STEM.attention.png)",
     )
-    d.set_defaults(func=describe)
+    d.set_defaults(func=predict)
 
     e = c_sub.add_parser(
         "evaluate",
         help="score a digit-strip captioner on held-out strips",
         description="Caption held-out digit strips (scans never seen in training) with a "
-        "model folder trained on digit strips; print BLEU-1..4, ROUGE-L, CIDEr-D, the share "
-        "of exact captions and the attention pointing accuracy.",
+        "model folder trained on digit strips (default: the shipped caption_digits model); "
+        "print BLEU-1..4, ROUGE-L, CIDEr-D, the share of exact captions and the attention "
+        "pointing accuracy.",
     )
-    e.add_argument("--model", required=True, type=Path, help="exported model folder")
+    e.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="exported model folder (default: the shipped caption_digits model)",
+    )
     e.add_argument("--num-strips", type=int, default=500, help="test strips (default 500)")
     e.add_argument("--beam-size", type=int, default=3, help="beam size (default 3)")
     e.add_argument("--seed", type=int, default=0, help="seed of the test strips (default 0)")
     e.set_defaults(func=evaluate)
 
 
-def _route_lightning_logs() -> None:
-    """Send Lightning's log records through the CLI's root handler (honouring -q/-v)."""
-    import logging
+def _model_dir(model: Path | None) -> Path:
+    """--model, or the shipped digit-strips captioner; a missing folder is a user error."""
+    if model is None:
+        from synesthesia.pipelines.pretrained import pretrained_path
 
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.setLevel(logging.NOTSET)
-        logger.propagate = True
+        return pretrained_path("caption_digits")
+    if not Path(model).is_dir():
+        raise ParameterError(f"--model={str(model)!r} does not exist or is not a folder")
+    return Path(model)
 
 
 def train(args: argparse.Namespace) -> int:
     from synesthesia.training.caption import CAPTION_DEFAULTS, train_captioner
     from synesthesia.training.config import load_config, validate_config
+    from synesthesia.training.logs import route_lightning_logs
 
-    _route_lightning_logs()
+    route_lightning_logs()
     config = load_config(args.config, args.overrides, defaults=CAPTION_DEFAULTS)
     if args.data != "digit-strips":
         path = Path(args.data)
@@ -160,9 +176,10 @@ def evaluate(args: argparse.Namespace) -> int:
         raise ParameterError(
             f"--num-strips={args.num_strips} and --beam-size={args.beam_size} must be positive"
         )
-    model, vocab = _load_captioner(args.model)
+    directory = _model_dir(args.model)
+    model, vocab = _load_captioner(directory)
     if not all(word in vocab for word in DIGIT_WORDS):
-        raise ParameterError(f"--model={str(args.model)!r} was not trained on digit strips")
+        raise ParameterError(f"--model={str(directory)!r} was not trained on digit strips")
     result = evaluate_on_digit_strips(
         model, vocab, num_strips=args.num_strips, seed=args.seed, beam_size=args.beam_size
     )
@@ -172,26 +189,32 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe(args: argparse.Namespace) -> int:
+def predict(args: argparse.Namespace) -> int:
     from synesthesia.pipelines.captioning import ImageCaptioner
     from synesthesia.utils import atomic_path
 
     if args.beam_size < 1:
         raise ParameterError(f"--beam-size={args.beam_size} must be a positive integer")
-    if not Path(args.model).is_dir():
-        raise ParameterError(f"--model={str(args.model)!r} does not exist")
-    captioner = ImageCaptioner.from_pretrained(args.model)
+    if args.max_length < 1:
+        raise ParameterError(f"--max-length={args.max_length} must be a positive integer")
+    for path in args.images:
+        if not path.is_file():
+            raise ParameterError(f"IMG={str(path)!r} does not exist or is not a file")
+    captioner = ImageCaptioner.from_pretrained(_model_dir(args.model))
     results = captioner(args.images, beam_size=args.beam_size, max_length=args.max_length)
-    if args.figures is not None:
+    if args.attention_out is not None:
         from synesthesia.viz.attention import plot_caption_attention
 
-        args.figures.mkdir(parents=True, exist_ok=True)
+        args.attention_out.mkdir(parents=True, exist_ok=True)
     for path, result in zip(args.images, results):
         print(f"{path}\t{result.caption}")
-        if args.figures is not None:
+        if args.attention_out is not None:
             fig = plot_caption_attention(
                 result.image, result.words, result.attention_maps, title=result.caption
             )
-            with atomic_path(args.figures / f"{path.stem}.attention.png") as tmp:
+            with atomic_path(args.attention_out / f"{path.stem}.attention.png") as tmp:
                 fig.savefig(tmp, dpi=100, bbox_inches="tight")
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
     return 0

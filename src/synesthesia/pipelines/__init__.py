@@ -1,5 +1,6 @@
 """synesthesia.pipelines."""
 
 from synesthesia.pipelines.captioning import CaptionResult, ImageCaptioner
+from synesthesia.pipelines.pretrained import asset_path, list_pretrained, pretrained_path
 
-__all__ = ["CaptionResult", "ImageCaptioner"]
+__all__ = ["CaptionResult", "ImageCaptioner", "asset_path", "list_pretrained", "pretrained_path"]

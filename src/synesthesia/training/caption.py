@@ -12,7 +12,7 @@ Data sources (``data.source``):
   ``data.image_size`` and normalised with ImageNet statistics.
 
 The exported model folder holds ``vocab.json`` beside the model, so
-``synesthesia caption describe --model DIR`` needs nothing else.
+``synesthesia caption predict IMG --model DIR`` needs nothing else.
 
 References:
     Xu et al., "Show, Attend and Tell", ICML 2015 (training objective: cross-entropy plus the
@@ -145,7 +145,7 @@ class DigitStripsDataModule(L.LightningDataModule):
         ]
         return DataLoader(batches, batch_size=None, generator=torch.Generator())
 
-    #: how ``caption describe`` prepares an image file for this model (see ``preprocess.json``)
+    #: how ``caption predict`` prepares an image file for this model (see ``preprocess.json``)
     preprocess: dict[str, Any] = {"resize": [32, 128], "center_crop": None, "normalize": False}
 
     def export(self, directory: str | Path) -> Path:
