@@ -49,7 +49,7 @@ def _logged(out_dir: Path, key: str) -> list[float]:
 
 
 @pytest.mark.slow
-def test_caption_train_learns_exports_and_describes(tmp_path, capsys):
+def test_caption_train_learns_exports_predicts_and_evaluates(tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["-q", "caption", "train", "--out", str(out), "--max-steps", "60", *FAST])
     assert code == 0
