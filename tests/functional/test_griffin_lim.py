@@ -7,6 +7,7 @@ import torch
 
 from synesthesia.errors import ParameterError
 from synesthesia.functional import griffin_lim, spectral_convergence, stft
+from synesthesia.functional.spectral import BLOCK_FRAMES
 
 SAMPLE_RATE = 16000
 KW = dict(n_fft=512, hop_length=128, win_length=512, window="hann", center=True)
@@ -140,10 +141,10 @@ def test_batched_equals_per_item_float32_and_length():
 
 
 def test_batched_long_signals_equal_per_item():
-    # >= 128 frames per item: blocks run per item over consecutive frames
-    x = np.stack([_sound(1.2), _sound(1.2)[::-1].copy()])
+    # more than BLOCK_FRAMES frames per item: blocks run per item over consecutive frames
+    x = np.stack([_sound(2.5), _sound(2.5)[::-1].copy()])
     mag = torch.from_numpy(np.abs(librosa.stft(x, pad_mode="reflect", **KW)))
-    assert mag.shape[-1] > 128
+    assert mag.shape[-1] > BLOCK_FRAMES
     kw = dict(n_iter=4, momentum=0.99, init="zeros", pad_mode="reflect", **KW)
     batched = griffin_lim(mag, **kw)
     for i in range(2):

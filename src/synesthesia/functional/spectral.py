@@ -164,7 +164,7 @@ def frame_signal(
 
 #: frames (summed over leading items) per block in the blockwise paths: a block of frames,
 #: its spectrum and what is derived from it stay in the CPU's L2 cache
-BLOCK_FRAMES = 128
+BLOCK_FRAMES = 256
 
 
 def frame_blocks(num_frames: int, num_items: int) -> list[tuple[slice, slice]]:
