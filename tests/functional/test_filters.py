@@ -50,8 +50,7 @@ def test_deemphasis_is_differentiable():
     x = torch.randn(1, 150, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     x.requires_grad_(True)
     for fn in (deemphasis, preemphasis):
-        assert torch.autograd.gradcheck(lambda t, f=fn: f(t, coefficient=0.9), (x,),
-                                        fast_mode=True)
+        assert torch.autograd.gradcheck(lambda t, f=fn: f(t, coefficient=0.9), (x,), fast_mode=True)
 
 
 def test_errors():
