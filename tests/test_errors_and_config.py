@@ -79,3 +79,13 @@ def test_read_json_errors(tmp_path):
     bad.write_text("{oops")
     with pytest.raises(ParameterError, match="not valid JSON"):
         read_json(bad)
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    import os
+
+    path = tmp_path / "out.txt"
+    atomic_write_json(path, {"a": 1})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
