@@ -20,7 +20,7 @@ from synesthesia.errors import ParameterError
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: subcommand modules, in the order --help lists them
-COMMANDS: tuple[str, ...] = ("demo", "lm", "caption", "data", "judge", "audio", "embed")
+COMMANDS: tuple[str, ...] = ("demo", "lm", "caption", "data", "judge", "audio", "embed", "scene")
 
 EXIT_USAGE = 2
 

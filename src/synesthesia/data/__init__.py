@@ -71,3 +71,11 @@ __all__ += [
 from synesthesia.data.digit_strips import DIGIT_WORDS, DigitStrips, make_digit_strips  # noqa: E402
 
 __all__ += ["DIGIT_WORDS", "DigitStrips", "make_digit_strips"]
+
+from synesthesia.data.synthetic_scenes import (  # noqa: E402
+    SCENE_CLASSES,
+    SyntheticScenes,
+    make_synthetic_scenes,
+)
+
+__all__ += ["SCENE_CLASSES", "SyntheticScenes", "make_synthetic_scenes"]

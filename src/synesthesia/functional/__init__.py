@@ -104,3 +104,7 @@ __all__ += [
     "normalize_image",
     "resize_image",
 ]
+
+from synesthesia.functional.distillation import distillation_kl_loss  # noqa: E402
+
+__all__ += ["distillation_kl_loss"]

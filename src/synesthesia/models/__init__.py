@@ -37,3 +37,8 @@ __all__ += ["WaveNet"]
 from synesthesia.models.show_attend_tell import ShowAttendTell  # noqa: E402
 
 __all__ += ["ShowAttendTell"]
+
+from synesthesia.models.image_classifier import ImageClassifier  # noqa: E402
+from synesthesia.models.scene_student import SceneStudent  # noqa: E402
+
+__all__ += ["ImageClassifier", "SceneStudent"]

@@ -70,3 +70,7 @@ from synesthesia.nn.resnet import (  # noqa: E402
 )
 
 __all__ += ["BasicBlock", "Bottleneck", "ImageEncoder", "ResNet"]
+
+from synesthesia.nn.probe import LinearProbe  # noqa: E402
+
+__all__ += ["LinearProbe"]

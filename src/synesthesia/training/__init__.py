@@ -41,3 +41,7 @@ from synesthesia.training.embed import (  # noqa: E402
 )
 
 __all__ += ["EMBED_DEFAULTS", "DualEncoderSystem", "SpokenDigitsDataModule", "train_dual_encoder"]
+
+from synesthesia.training.scene import SCENE_DEFAULTS, train_scene  # noqa: E402
+
+__all__ += ["SCENE_DEFAULTS", "train_scene"]

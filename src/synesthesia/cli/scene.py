@@ -1,0 +1,126 @@
+"""``synesthesia scene``: scene recognition by sound (SoundNet-style teacher → student → probe).
+
+``scene train`` imports Lightning (lazily, inside the command); ``scene predict`` never does: it
+loads the exported student folder (config.json + model.safetensors, probe included).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from synesthesia.errors import CheckpointError, ParameterError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scene",
+        help="recognise scenes by sound: a visual teacher trains an audio student (SoundNet)",
+        description="Train on the built-in SYNTHETIC scenes (procedural pictures and ambient "
+        "sounds of rain, wind, birds, traffic, water, crowd): an image classifier (teacher) "
+        "labels unlabeled image–sound pairs, a SoundNet-style waveform CNN (student) learns "
+        "from the teacher's posteriors alone, and a linear probe on the student's features is "
+        "fitted with a few labelled clips per class. Or predict the scene of a clip.",
+    )
+    scene_sub = p.add_subparsers(dest="scene_command", metavar="ACTION", required=True)
+
+    t = scene_sub.add_parser(
+        "train",
+        help="teacher → student → probe on synthetic scenes; export OUT/model",
+        description="Train the teacher (OUT/teacher) and the student (OUT/student) with "
+        "Lightning, fit the probe, and write OUT/model (the student with its probe) and "
+        "OUT/metrics.json (teacher accuracy, student probe accuracy, random-init probe "
+        "accuracy on held-out clips).",
+    )
+    t.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config (default: built-in defaults, as configs/scene/synthetic.yaml)",
+    )
+    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
+    t.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="config overrides, e.g. --set data.teacher_steps=100 trainer.max_steps=200",
+    )
+    t.add_argument("--max-steps", type=int, default=None, help="student steps (trainer.max_steps)")
+    t.add_argument(
+        "--resume",
+        default=None,
+        metavar="auto|never",
+        help="auto (default): each stage continues from its last.ckpt when it exists; "
+        "never: start fresh",
+    )
+    t.set_defaults(func=train)
+
+    r = scene_sub.add_parser(
+        "predict",
+        help="print the scene-class probabilities of an audio clip",
+        description="Load an exported student folder (no Lightning needed), read the clip "
+        "(resampled to the model's rate, mixed to mono) and print each class's probability, "
+        "most likely first.",
+    )
+    r.add_argument("audio", type=Path, help="audio file (WAV, FLAC, OGG ...)")
+    r.add_argument("--model", required=True, type=Path, help="exported student folder (OUT/model)")
+    r.add_argument("--top", type=int, default=None, help="print only the TOP most likely classes")
+    r.set_defaults(func=predict)
+
+
+def train(args: argparse.Namespace) -> int:
+    from synesthesia.training.config import load_config, validate_config
+    from synesthesia.training.logs import route_lightning_logs
+    from synesthesia.training.scene import SCENE_DEFAULTS, train_scene
+
+    route_lightning_logs()
+    config = load_config(args.config, args.overrides, defaults=SCENE_DEFAULTS)
+    if args.out is not None:
+        config["out_dir"] = str(args.out)
+    if args.max_steps is not None:
+        config["trainer"]["max_steps"] = args.max_steps
+    if args.resume is not None:
+        if args.resume not in ("auto", "never"):
+            raise ParameterError(f"--resume={args.resume!r} must be 'auto' or 'never'")
+        config["resume"] = args.resume
+    validate_config(config)
+    result = train_scene(config)
+    print(f"teacher accuracy on held-out images: {result.teacher_accuracy:.3f}")
+    print(
+        f"linear probe on held-out clips: distilled student {result.student_probe_accuracy:.3f}, "
+        f"random-init network {result.random_probe_accuracy:.3f}"
+    )
+    print(f"model: {result.model_dir}")
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from synesthesia.io.audio import load_audio
+    from synesthesia.models import load_pretrained
+    from synesthesia.models.scene_student import SceneStudent
+
+    if args.top is not None and args.top < 1:
+        raise ParameterError(f"--top={args.top} must be a positive integer")
+    model = load_pretrained(args.model)
+    if not isinstance(model, SceneStudent):
+        raise CheckpointError(
+            f"--model={str(args.model)!r} holds a {model.architecture!r}, not a scene_student"
+        )
+    model.eval()
+    waveform, _ = load_audio(args.audio, sample_rate=model.sample_rate)
+    if waveform.shape[-1] < model.min_length:
+        raise ParameterError(
+            f"audio={str(args.audio)!r} is {waveform.shape[-1]} samples at {model.sample_rate} "
+            f"Hz; the network needs at least {model.min_length}"
+        )
+    with torch.no_grad():
+        probabilities = model.infer(waveform.unsqueeze(0))[0]
+    order = probabilities.argsort(descending=True).tolist()
+    for index in order[: args.top]:
+        print(f"{model.class_names[index]:<12s} {float(probabilities[index]):.3f}")
+    return 0
