@@ -39,7 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(dataset_flickr8k.json, dataset_coco.json ...) used with --image-root",
     )
     t.add_argument("--image-root", type=Path, default=None, help="image folder of --data FILE")
-    t.add_argument("--config", type=Path, default=None, help="YAML config (default: built-in)")
+    t.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config, e.g. configs/caption/digits.yaml (the shipped model's recipe) or "
+        "configs/caption/flickr8k.yaml (default: built-in settings)",
+    )
     t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
     t.add_argument(
         "--set",
@@ -73,9 +79,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model",
         type=Path,
         default=None,
+        metavar="DIR",
         help="exported model folder (default: the shipped caption_digits model)",
     )
-    d.add_argument("--beam-size", type=int, default=3, help="beam size; 1 = greedy (default 3)")
+    d.add_argument(
+        "--beam-size", type=int, default=3, metavar="K", help="beam size; 1 = greedy (default 3)"
+    )
     d.add_argument("--max-length", type=int, default=20, help="most words (default 20)")
     d.add_argument(
         "--attention-out",
@@ -98,6 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model",
         type=Path,
         default=None,
+        metavar="DIR",
         help="exported model folder (default: the shipped caption_digits model)",
     )
     e.add_argument("--num-strips", type=int, default=500, help="test strips (default 500)")
