@@ -20,7 +20,9 @@ from synesthesia.errors import ParameterError
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: subcommand modules, in the order --help lists them
-COMMANDS: tuple[str, ...] = ("demo", "lm", "caption", "data", "judge", "audio", "embed", "scene")
+COMMANDS: tuple[str, ...] = (
+    "demo", "lm", "caption", "data", "judge", "audio", "embed", "scene", "vocoder",
+)  # fmt: skip
 
 EXIT_USAGE = 2
 

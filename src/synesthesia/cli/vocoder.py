@@ -1,0 +1,237 @@
+"""``synesthesia vocoder``: train a WaveNet vocoder, compute log-mels, synthesize waveforms.
+
+``vocoder train`` imports Lightning lazily inside the command; ``vocoder mel`` and
+``vocoder synthesize`` never do (they use :mod:`synesthesia.pipelines.vocoder`).
+
+The mel representation (also what ``vocoder mel`` writes): a float32 ``.npy`` array (M, N),
+the natural-log mel magnitude ``LogMelSpectrogram.from_config(cfg)(waveform)`` =
+``log(max(mel_filterbank @ |STFT|**power, log_floor))`` with centred frames, plus a sidecar
+``<stem>.json`` holding the AudioConfig it was made with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from synesthesia.errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+
+def _add_audio_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--audio-config",
+        type=Path,
+        default=None,
+        help="AudioConfig JSON of the analysis (default: the model's, or the built-in "
+        "defaults: 22050 Hz, n_fft 1024, hop 256, 80 mels)",
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "vocoder",
+        help="train a WaveNet vocoder, compute log-mels, turn log-mels into speech",
+        description="Train a mel-conditioned WaveNet vocoder on a speech folder (Lightning: "
+        "checkpoints, resume, logs), compute log-mel-spectrograms, and synthesize waveforms "
+        "with a trained model or with the Griffin-Lim baseline.",
+    )
+    vsub = p.add_subparsers(dest="vocoder_command", metavar="ACTION", required=True)
+
+    t = vsub.add_parser(
+        "train",
+        help="train on a speech folder and export OUT/model",
+        description="Train a WaveNet on random hop-aligned crops of DIR (an LJSpeech-layout "
+        "folder such as 'synesthesia data espeak' writes, using its split.json train/val "
+        "voices, or any folder of audio files). Writes OUT/checkpoints, OUT/logs and the "
+        "model folder OUT/model (config.json with the AudioConfig, model.safetensors, "
+        "audio_config.json). Resumes from OUT/checkpoints/last.ckpt when present.",
+    )
+    t.add_argument("--config", type=Path, default=None, help="YAML config (configs/vocoder/)")
+    t.add_argument("--data", type=Path, default=None, help="speech folder (sets data.root)")
+    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
+    t.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="config overrides, e.g. --set trainer.max_steps=500 optim.lr=1e-3 (YAML values)",
+    )
+    t.add_argument(
+        "--resume",
+        default=None,
+        metavar="auto|never|CKPT",
+        help="auto (default): continue from OUT/checkpoints/last.ckpt when it exists; "
+        "never: start fresh; CKPT: continue from that checkpoint",
+    )
+    t.set_defaults(func=train)
+
+    m = vsub.add_parser(
+        "mel",
+        help="write the log-mel of a wav as MEL.npy (+ MEL.json with its AudioConfig)",
+        description="Compute the log-mel (M, N) a vocoder consumes: "
+        "LogMelSpectrogram.from_config(cfg), natural log of the mel magnitude floored at "
+        "log_floor, centred frames. Writes float32 MEL.npy and the AudioConfig as MEL.json.",
+    )
+    m.add_argument("input", type=Path, help="audio file (resampled to the config's rate)")
+    m.add_argument("-o", "--output", required=True, type=Path, help="output .npy")
+    m.add_argument("--model", type=Path, default=None, help="use this model folder's analysis")
+    _add_audio_config(m)
+    m.set_defaults(func=mel)
+
+    s = vsub.add_parser(
+        "synthesize",
+        help="turn IN.wav or MEL.npy into speech with a WaveNet (or Griffin-Lim)",
+        description="Synthesize a waveform from a log-mel. IN.wav is analysed with the "
+        "model's AudioConfig; MEL.npy must be a (M, N) log-mel as 'vocoder mel' writes (its "
+        "sidecar MEL.json, when present, must match the model's AudioConfig). --griffin-lim "
+        "uses the model-free baseline instead (NNLS inverse mel + Griffin-Lim) with "
+        "--audio-config, else MEL.json, else the default AudioConfig.",
+    )
+    s.add_argument("input", type=Path, help="IN.wav (any audio file) or MEL.npy")
+    s.add_argument("-o", "--output", required=True, type=Path, help="output audio file (.wav)")
+    s.add_argument("--model", type=Path, default=None, help="WaveNet model folder")
+    s.add_argument(
+        "--temperature", type=float, default=1.0, help="sampling temperature > 0 (default 1.0)"
+    )
+    s.add_argument("--seed", type=int, default=0, help="sampling / initial phase seed")
+    s.add_argument(
+        "--backend",
+        choices=("auto", "torch", "numba"),
+        default="auto",
+        help="WaveNet generation backend (default auto: numba on CPU when available)",
+    )
+    s.add_argument("--griffin-lim", action="store_true", help="use Griffin-Lim instead of a model")
+    s.add_argument("--n-iter", type=int, default=64, help="Griffin-Lim iterations (default 64)")
+    _add_audio_config(s)
+    s.set_defaults(func=synthesize)
+
+
+def train(args: argparse.Namespace) -> int:
+    from synesthesia.training.config import load_config, validate_config
+    from synesthesia.training.logs import route_lightning_logs
+    from synesthesia.training.vocoder import VOCODER_DEFAULTS, train_vocoder
+
+    route_lightning_logs()
+    config = load_config(args.config, args.overrides, defaults=VOCODER_DEFAULTS)
+    if args.data is not None:
+        if not args.data.is_dir():
+            raise ParameterError(f"--data={str(args.data)!r} is not a folder")
+        config["data"]["root"] = str(args.data)
+    if args.out is not None:
+        config["out_dir"] = str(args.out)
+    if args.resume is not None:
+        config["resume"] = args.resume
+    validate_config(config)
+    result = train_vocoder(config)
+    if result.is_global_zero:
+        loss = result.metrics.get("val/loss")
+        shown = "n/a" if loss is None else f"{loss:.4f} nats/sample"
+        print(f"trained {result.global_step} steps; val/loss {shown}")
+        print(f"model: {result.model_dir}")
+        print(f"checkpoints: {result.last_checkpoint.parent}")
+    return 0
+
+
+def _audio_config(args: argparse.Namespace):
+    from synesthesia.config import AudioConfig
+
+    if args.audio_config is None:
+        return None
+    if not args.audio_config.is_file():
+        raise ParameterError(f"--audio-config={str(args.audio_config)!r} is not a file")
+    return AudioConfig.from_json(args.audio_config)
+
+
+def _input_mel(path: Path, audio_config):
+    """(M, N) log-mel of IN.wav or MEL.npy, and the AudioConfig the mel was made with."""
+    from synesthesia.io import load_audio
+    from synesthesia.pipelines.vocoder import load_mel, log_mel
+
+    if not path.is_file():
+        raise ParameterError(f"input={str(path)!r} does not exist or is not a file")
+    if path.suffix.lower() == ".npy":
+        mel, made_with = load_mel(path)
+        return mel, made_with, None
+    waveform, _ = load_audio(path, sample_rate=audio_config.sample_rate)
+    if waveform.numel() < audio_config.hop_length:
+        raise ParameterError(
+            f"input={str(path)!r} has {waveform.numel()} samples, fewer than one frame "
+            f"(hop_length={audio_config.hop_length})"
+        )
+    return log_mel(waveform, audio_config), audio_config, waveform.numel()
+
+
+def mel(args: argparse.Namespace) -> int:
+    from synesthesia.config import AudioConfig
+    from synesthesia.pipelines.vocoder import load_vocoder, save_mel
+
+    if args.model is not None and args.audio_config is not None:
+        raise ParameterError("give --model or --audio-config, not both")
+    config = load_vocoder(args.model).audio_config if args.model else _audio_config(args)
+    config = config or AudioConfig()
+    if args.input.suffix.lower() == ".npy":
+        raise ParameterError(f"input={str(args.input)!r} must be an audio file, not a .npy")
+    values, _, _ = _input_mel(args.input, config)
+    save_mel(args.output, values, config)
+    print(f"wrote {args.output} ({values.shape[0]} mel bins x {values.shape[1]} frames) and "
+          f"{args.output.with_suffix('.json')}")  # fmt: skip
+    return 0
+
+
+def synthesize(args: argparse.Namespace) -> int:
+    import torch
+
+    from synesthesia.config import AudioConfig
+    from synesthesia.io import save_audio
+    from synesthesia.models.mel_input import check_mel
+    from synesthesia.pipelines.vocoder import griffin_lim_from_log_mel, load_mel, load_vocoder
+
+    if not args.temperature > 0:
+        raise ParameterError(f"--temperature={args.temperature} must be > 0")
+    if args.griffin_lim == (args.model is not None):
+        raise ParameterError("give either --model DIR or --griffin-lim (exactly one)")
+    if args.griffin_lim:
+        if args.n_iter <= 0:
+            raise ParameterError(f"--n-iter={args.n_iter} must be a positive integer")
+        config = _audio_config(args)
+        if config is None and args.input.suffix.lower() == ".npy":
+            config = load_mel(args.input)[1]  # the sidecar's analysis, when there is one
+        config = config or AudioConfig()
+        values, made_with, length = _input_mel(args.input, config)
+        values, _ = check_mel(values, config, mel_audio_config=made_with)
+        start = time.perf_counter()
+        waveform = griffin_lim_from_log_mel(
+            values[0], config, n_iter=args.n_iter, seed=args.seed, length=length
+        )
+        what = f"Griffin-Lim, {args.n_iter} iterations"
+    else:
+        model = load_vocoder(args.model)
+        config = model.audio_config
+        given = _audio_config(args)
+        if given is not None:
+            config.check_compatible(given, what="--audio-config")
+        values, made_with, length = _input_mel(args.input, config)
+        values, lengths = model.check_mel(values, audio_config=made_with)
+        start = time.perf_counter()
+        generator = torch.Generator().manual_seed(args.seed)
+        waveform, _ = model.generate(
+            values,
+            mel_lengths=lengths,
+            temperature=args.temperature,
+            generator=generator,
+            backend=args.backend,
+        )
+        waveform = waveform[0] if length is None else waveform[0, :length]
+        what = f"WaveNet, temperature {args.temperature}"
+    seconds = time.perf_counter() - start
+    save_audio(args.output, waveform.clamp(-1.0, 1.0), config.sample_rate)
+    duration = waveform.shape[-1] / config.sample_rate
+    print(f"wrote {args.output} ({duration:.2f} s at {config.sample_rate} Hz; {what}; "
+          f"{seconds:.1f} s, {duration / max(seconds, 1e-9):.2f}x real time)")  # fmt: skip
+    return 0
