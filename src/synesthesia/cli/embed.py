@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from synesthesia.errors import CheckpointError
 
@@ -73,6 +74,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--json", action="store_true", help="print the metrics as JSON")
     e.set_defaults(func=evaluate)
 
+    r = embed_sub.add_parser(
+        "retrieve",
+        help="rank a folder of images for an audio clip (or audio clips for an image)",
+        description="Load an exported model folder (no Lightning needed) and rank a gallery by "
+        "cosine similarity to the query: --audio CLIP --images DIR ranks the images for the "
+        "sound, --image IMG --audios DIR ranks the sounds for the picture. Prints the ranking "
+        "and writes a grid figure (query spectrogram or image, then the top K with scores). "
+        "Files in the gallery folder that are not images (or not audio) by their suffix, and "
+        "images that cannot be read, are skipped with a warning; an empty gallery is an error.",
+    )
+    query = r.add_mutually_exclusive_group(required=True)
+    query.add_argument("--audio", type=Path, default=None, help="audio query (WAV, FLAC ...)")
+    query.add_argument("--image", type=Path, default=None, help="image query (PNG, JPEG ...)")
+    r.add_argument("--images", type=Path, default=None, help="gallery folder of images")
+    r.add_argument("--audios", type=Path, default=None, help="gallery folder of audio clips")
+    r.add_argument("--model", required=True, type=Path, help="exported model folder")
+    r.add_argument("-k", "--top", dest="k", type=int, default=5, help="results to show (5)")
+    r.add_argument(
+        "-o", "--output", type=Path, default=None, help="grid figure to write (PNG); none if unset"
+    )
+    r.set_defaults(func=retrieve)
+
 
 def train(args: argparse.Namespace) -> int:
     from synesthesia.training.config import load_config, validate_config
@@ -133,3 +156,79 @@ def evaluate(args: argparse.Namespace) -> int:
         )
         print(f"{direction}: {shown}")
     return 0
+
+
+def retrieve(args: argparse.Namespace) -> int:
+    import warnings
+
+    from synesthesia.errors import ParameterError
+    from synesthesia.io.audio import load_audio
+    from synesthesia.io.image import load_image
+    from synesthesia.pipelines.retrieval import AudioImageRetriever, list_media
+
+    if args.audio is not None and (args.images is None or args.audios is not None):
+        raise ParameterError("--audio needs a gallery of images: --images DIR (not --audios)")
+    if args.image is not None and (args.audios is None or args.images is not None):
+        raise ParameterError("--image needs a gallery of audio clips: --audios DIR (not --images)")
+    if args.k < 1:
+        raise ParameterError(f"-k={args.k} must be a positive integer")
+    retriever = AudioImageRetriever.from_pretrained(args.model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if args.audio is not None:
+            gallery = list_media(args.images, "image")
+            embeddings, used, items = retriever.embed_image_files(gallery)
+            query = retriever.embed_audio_files([args.audio])[0]
+            waveform, rate = load_audio(args.audio)
+            shown_query = retriever.prepare_audio(waveform, rate)[0][0]
+            if retriever.model.audio_input == "waveform":
+                shown_query = retriever.log_mel(shown_query[None], _lengths_of(shown_query))[0][0]
+        else:
+            gallery = list_media(args.audios, "audio")
+            embeddings = retriever.embed_audio_files(gallery)
+            used = gallery
+            mode = "L" if retriever.model.image_in_channels == 1 else "RGB"
+            shown_query = load_image(args.image, mode=mode)
+            query = retriever.model.encode_image(retriever.prepare_image(shown_query)).detach()[0]
+            items = []
+            for path in used:
+                waveform, rate = load_audio(path)
+                audio, _ = retriever.prepare_audio(waveform, rate)
+                if retriever.model.audio_input == "waveform":
+                    audio = retriever.log_mel(audio, _lengths_of(audio[0]))[0]
+                items.append(audio[0])
+    for warning in caught:
+        log.warning("%s", warning.message)
+    if args.k > len(used):
+        log.warning("-k=%d is more than the %d gallery items; showing all", args.k, len(used))
+    ranking = AudioImageRetriever.rank(query, embeddings, [p.name for p in used], k=args.k)
+    query_path = args.audio if args.audio is not None else args.image
+    print(f"query: {query_path} ({len(used)} gallery items)")
+    for rank, (name, score) in enumerate(zip(ranking.names, ranking.scores), start=1):
+        print(f"{rank:>3d}  {score:.3f}  {name}")
+    if args.output is not None:
+        import matplotlib.pyplot as plt
+
+        from synesthesia.utils import atomic_path
+        from synesthesia.viz.retrieval import plot_retrieval_grid
+
+        fig = plot_retrieval_grid(
+            shown_query,
+            [items[i] for i in ranking.indices],
+            scores=ranking.scores,
+            names=ranking.names,
+            query_kind="audio" if args.audio is not None else "image",
+            query_name=query_path.name,
+        )
+        with atomic_path(args.output) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+        plt.close(fig)
+        print(f"grid: {args.output}")
+    return 0
+
+
+def _lengths_of(waveform: Any) -> Any:
+    """LongTensor([T]) of a clip (T,)."""
+    import torch
+
+    return torch.tensor([waveform.shape[-1]])

@@ -4,3 +4,7 @@ from synesthesia.pipelines.captioning import CaptionResult, ImageCaptioner
 from synesthesia.pipelines.pretrained import asset_path, list_pretrained, pretrained_path
 
 __all__ = ["CaptionResult", "ImageCaptioner", "asset_path", "list_pretrained", "pretrained_path"]
+
+from synesthesia.pipelines.retrieval import AudioImageRetriever, Ranking  # noqa: E402
+
+__all__ += ["AudioImageRetriever", "Ranking"]

@@ -177,6 +177,7 @@ class SpokenDigitsDataModule(L.LightningDataModule):
         mel, self.train_lengths = self._log_mel(self.train_set)
         self.mean, self.std = float(mel.mean()), float(mel.std())
         self.features.update(mean=self.mean, std=self.std)
+        self.features["image_size"] = list(self.train_set.images.shape[-2:])
         self.train_mel = (mel - self.mean) / self.std
         val_mel, self.val_lengths = self._log_mel(self.val_set)
         self.val_mel = (val_mel - self.mean) / self.std

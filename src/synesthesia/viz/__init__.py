@@ -7,3 +7,7 @@ __all__ = ["Report"]
 from synesthesia.viz.attention import plot_caption_attention, upsample_attention  # noqa: E402
 
 __all__ += ["plot_caption_attention", "upsample_attention"]
+
+from synesthesia.viz.retrieval import plot_retrieval_grid  # noqa: E402
+
+__all__ += ["plot_retrieval_grid"]

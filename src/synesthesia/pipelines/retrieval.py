@@ -1,0 +1,230 @@
+"""AudioImageRetriever: rank images for a sound (and sounds for an image) with a DualEncoder.
+
+Loads an exported :class:`~synesthesia.models.DualEncoder` folder (``config.json``,
+``model.safetensors`` and ``audio_features.json``: the log-mel settings and normalisation the
+model was trained with, written by ``synesthesia embed train``) and prepares raw inputs exactly
+as training did: waveforms resampled to the training rate → log-mel (Slaney, natural log,
+floor 1e-5) cut or padded to ``num_frames`` → standardised; images converted to the model's
+channels and resized to the training size when the folder records it. No Lightning needed.
+
+References:
+    Harwath et al., NeurIPS 2016 and Arandjelović & Zisserman, ECCV 2018 (cross-modal
+    retrieval by cosine similarity of unit embeddings).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.functional.image import resize_image
+from synesthesia.functional.mel import mel_spectrogram
+from synesthesia.io.audio import load_audio, resample
+from synesthesia.io.image import load_image
+from synesthesia.models import load_pretrained
+from synesthesia.models.dual_encoder import DualEncoder
+
+__all__ = ["AudioImageRetriever", "Ranking", "list_media"]
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
+_FLOOR = 1e-5
+
+
+def list_media(directory: str | os.PathLike, kind: str) -> list[Path]:
+    """The files of ``directory`` with an image (kind="image") or audio suffix, sorted.
+
+    Hidden files are ignored; other files are skipped with a warning naming them.
+
+    Raises:
+        ParameterError: ``directory`` is not a folder, or holds no file of that kind.
+    """
+    suffixes = IMAGE_SUFFIXES if kind == "image" else AUDIO_SUFFIXES
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ParameterError(f"{kind} folder={str(folder)!r} does not exist or is not a folder")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    chosen = [p for p in files if p.suffix.lower() in suffixes]
+    skipped = [p.name for p in files if p.suffix.lower() not in suffixes]
+    if skipped:
+        warnings.warn(
+            f"skipping {len(skipped)} non-{kind} file(s) in {str(folder)!r}: "
+            + ", ".join(skipped[:5])
+            + (" ..." if len(skipped) > 5 else ""),
+            stacklevel=2,
+        )
+    if not chosen:
+        raise ParameterError(
+            f"{kind} folder={str(folder)!r} is empty: no {kind} files ({', '.join(suffixes)})"
+        )
+    return chosen
+
+
+@dataclass
+class Ranking:
+    """One query's ranked gallery: ``names[i]`` has cosine ``scores[i]``, best first."""
+
+    names: list[str]
+    scores: list[float]
+    indices: list[int]
+
+
+class AudioImageRetriever:
+    """An exported DualEncoder plus its input preparation (see the module docstring).
+
+    Args:
+        model: the dual encoder (put in eval mode).
+        features: the contents of ``audio_features.json`` (sample_rate, n_mels, n_fft,
+            hop_length, num_frames, mean, std; optional image_size [H, W]).
+    """
+
+    def __init__(self, model: DualEncoder, features: dict) -> None:
+        if not isinstance(model, DualEncoder):
+            raise CheckpointError(f"model is a {type(model).__name__}, not a DualEncoder")
+        self.model = model.eval()
+        self.features = dict(features)
+        self.sample_rate = int(self.features["sample_rate"])
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> AudioImageRetriever:
+        """Load ``directory`` (config.json, model.safetensors, audio_features.json)."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise ParameterError(f"model={str(directory)!r} is not a model folder")
+        model = load_pretrained(directory)
+        if not isinstance(model, DualEncoder):
+            raise CheckpointError(
+                f"model={str(directory)!r} holds a {model.architecture!r}, not a dual_encoder"
+            )
+        path = directory / "audio_features.json"
+        if not path.is_file():
+            raise CheckpointError(f"model={str(directory)!r} has no audio_features.json")
+        return cls(model, json.loads(path.read_text(encoding="utf-8")))
+
+    @property
+    def min_samples(self) -> int:
+        """The shortest clip (samples at :attr:`sample_rate`) the audio tower accepts."""
+        if self.model.audio_input == "waveform":
+            return int(self.model.audio_encoder.min_length)
+        return int(self.features["hop_length"]) * int(self.model.audio_encoder.min_frames)
+
+    def prepare_audio(self, waveform: Tensor, sample_rate: int) -> tuple[Tensor, Tensor]:
+        """Model input of one mono clip (T,): ((1, M, N) log-mel or (1, T) waveform, lengths)."""
+        if waveform.dim() != 1:
+            raise ParameterError(f"waveform of shape {tuple(waveform.shape)} must be mono (T,)")
+        if sample_rate != self.sample_rate:
+            waveform = resample(
+                waveform, orig_sample_rate=sample_rate, target_sample_rate=self.sample_rate
+            )
+        if waveform.shape[-1] < self.min_samples:
+            raise ParameterError(
+                f"audio of {waveform.shape[-1]} samples at {self.sample_rate} Hz is too short: "
+                f"the network needs at least {self.min_samples} samples "
+                f"({self.min_samples / self.sample_rate:.3f} s)"
+            )
+        if self.model.audio_input == "waveform":
+            return waveform[None], torch.tensor([waveform.shape[-1]])
+        return self.log_mel(waveform[None], torch.tensor([waveform.shape[-1]]))
+
+    def log_mel(self, waveform: Tensor, waveform_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """Standardised log-mel (B, M, num_frames) and valid frames (B,) of clips (B, T)."""
+        f = self.features
+        mel = mel_spectrogram(
+            waveform,
+            sample_rate=self.sample_rate,
+            n_fft=f["n_fft"],
+            hop_length=f["hop_length"],
+            win_length=f["n_fft"],
+            window="hann",
+            center=True,
+            pad_mode="constant",
+            power=2.0,
+            n_mels=f["n_mels"],
+            f_min=0.0,
+            f_max=self.sample_rate / 2,
+            mel_scale="slaney",
+            norm="slaney",
+        )
+        log_mel = mel.clamp(min=_FLOOR).log()
+        lengths = 1 + waveform_lengths // f["hop_length"]
+        valid = torch.arange(log_mel.shape[-1]) < lengths.unsqueeze(1)  # True = inside clip
+        log_mel = log_mel.masked_fill(~valid.unsqueeze(1), float(np.log(_FLOOR)))
+        frames = f["num_frames"]
+        if log_mel.shape[-1] >= frames:
+            log_mel = log_mel[..., :frames]
+        else:
+            log_mel = torch.nn.functional.pad(
+                log_mel, (0, frames - log_mel.shape[-1]), value=float(np.log(_FLOOR))
+            )
+        return (log_mel - f["mean"]) / f["std"], lengths.clamp(max=frames)
+
+    def prepare_image(self, image: Tensor) -> Tensor:
+        """Model input (1, C, H, W) of an image (C, H, W) in [0, 1] of any channels/size."""
+        channels = self.model.image_in_channels
+        if image.shape[0] == 3 and channels == 1:
+            weights = torch.tensor([0.299, 0.587, 0.114], dtype=image.dtype)
+            image = (image * weights[:, None, None]).sum(0, keepdim=True)
+        elif image.shape[0] == 1 and channels == 3:
+            image = image.expand(3, -1, -1)
+        size = self.features.get("image_size")
+        if size is not None:
+            image = resize_image(image, size=tuple(size), keep_aspect=False)
+        return image[None]
+
+    @torch.no_grad()
+    def embed_audio_files(self, paths: list[Path]) -> Tensor:
+        """Unit embeddings (B, E) of audio files (mixed to mono, resampled)."""
+        out = []
+        for path in paths:
+            waveform, rate = load_audio(path)
+            try:
+                audio, lengths = self.prepare_audio(waveform, rate)
+            except ParameterError as exc:
+                raise ParameterError(f"audio={str(path)!r}: {exc}") from None
+            out.append(self.model.encode_audio(audio, lengths))
+        return torch.cat(out)
+
+    @torch.no_grad()
+    def embed_image_files(self, paths: list[Path]) -> tuple[Tensor, list[Path], list[Tensor]]:
+        """Unit embeddings (B, E) of the readable images among ``paths``.
+
+        Unreadable files are skipped with a warning. Returns (embeddings, the paths used, the
+        images as loaded (C, H, W)).
+
+        Raises:
+            ParameterError: no file could be read as an image.
+        """
+        mode = "L" if self.model.image_in_channels == 1 else "RGB"
+        used, images, embeddings = [], [], []
+        for path in paths:
+            try:
+                image = load_image(path, mode=mode)
+            except ParameterError as exc:
+                warnings.warn(f"skipping unreadable image {str(path)!r}: {exc}", stacklevel=2)
+                continue
+            used.append(path)
+            images.append(image)
+            embeddings.append(self.model.encode_image(self.prepare_image(image)))
+        if not used:
+            raise ParameterError(f"no readable image among {len(paths)} file(s)")
+        return torch.cat(embeddings), used, images
+
+    @staticmethod
+    def rank(query: Tensor, gallery: Tensor, names: list[str], *, k: int) -> Ranking:
+        """The ``k`` gallery items (B, E) most similar (cosine) to one query (E,) or (1, E)."""
+        scores = gallery @ query.reshape(-1)
+        k = min(k, len(names))
+        top = torch.topk(scores, k)
+        indices = top.indices.tolist()
+        return Ranking([names[i] for i in indices], top.values.tolist(), indices)
