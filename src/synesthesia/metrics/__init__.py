@@ -30,3 +30,7 @@ from synesthesia.metrics.caption import (  # noqa: E402
 )
 
 __all__ += ["attention_pointing_accuracy", "caption_metrics", "cider_d", "corpus_bleu", "rouge_l"]
+
+from synesthesia.metrics.alignment import diagonality  # noqa: E402
+
+__all__ += ["diagonality"]

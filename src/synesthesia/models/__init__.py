@@ -42,3 +42,7 @@ from synesthesia.models.image_classifier import ImageClassifier  # noqa: E402
 from synesthesia.models.scene_student import SceneStudent  # noqa: E402
 
 __all__ += ["ImageClassifier", "SceneStudent"]
+
+from synesthesia.models.tacotron2 import Tacotron2  # noqa: E402
+
+__all__ += ["Tacotron2"]
