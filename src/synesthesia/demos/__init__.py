@@ -22,6 +22,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "audio": ("Sound representations", "synesthesia.demos.audio:run"),
     "captioning": ("Image captioning with visual attention", "synesthesia.demos.captioning:run"),
     "embed": ("Joint audio–image embeddings", "synesthesia.demos.embed:run"),
+    "scene": ("Scene recognition by sound", "synesthesia.demos.scene:run"),
     "vocoder": ("WaveNet vocoder", "synesthesia.demos.vocoder:run"),
 }
 

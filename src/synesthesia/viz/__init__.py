@@ -11,3 +11,7 @@ __all__ += ["plot_caption_attention", "upsample_attention"]
 from synesthesia.viz.retrieval import plot_retrieval_grid  # noqa: E402
 
 __all__ += ["plot_retrieval_grid"]
+
+from synesthesia.viz.scene import pca_2d, plot_scene_summary  # noqa: E402
+
+__all__ += ["pca_2d", "plot_scene_summary"]
