@@ -146,6 +146,11 @@ def test_infer_batched_and_errors():
     assert alignments.shape == (3, mel.shape[-1] // 2, 9)
     for i in range(3):
         assert (mel[i, :, int(mel_lengths[i]) :] == 0).all()
+    again = model.infer(tokens, token_lengths, max_decoder_steps=6)
+    torch.testing.assert_close(again[0], mel, rtol=0, atol=0)  # seeded pre-net dropout
+    mel64, _, _ = model.double().infer(tokens, token_lengths, max_decoder_steps=3)
+    assert mel64.dtype == torch.float64 and torch.isfinite(mel64).all()
+    model.float()
     with pytest.raises(ParameterError, match="max_decoder_steps"):
         model.infer(tokens, token_lengths, max_decoder_steps=0)
     with pytest.raises(ParameterError, match="token_lengths"):
