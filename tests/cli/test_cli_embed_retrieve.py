@@ -157,3 +157,17 @@ def test_retrieve_errors(tmp_path, capsys, exported):
     err = _error(capsys, ["embed", "retrieve", "--model", str(bare), "--audio", str(clip),
                           "--images", str(images)])  # fmt: skip
     assert "audio_features.json" in err
+
+
+def test_shipped_model_finds_the_spoken_digit(tmp_path, capsys):
+    """Default model + shipped example: a held-out voice saying "seven" → seven.png first."""
+    from synesthesia.pipelines.pretrained import asset_path
+
+    query = asset_path("embed_digits/query_seven.wav")
+    grid = tmp_path / "grid.png"
+    args = ["embed", "retrieve", "--audio", str(query), "--images", str(query.parent / "gallery")]
+    assert main([*args, "-k", "3", "-o", str(grid)]) == 0
+    ranked = [line.split() for line in capsys.readouterr().out.splitlines() if line[:3].strip()]
+    ranked = [line for line in ranked if line[0].isdigit()]
+    assert [line[2] for line in ranked][0] == "seven.png" and len(ranked) == 3
+    assert grid.is_file()

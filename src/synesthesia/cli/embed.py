@@ -89,7 +89,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     query.add_argument("--image", type=Path, default=None, help="image query (PNG, JPEG ...)")
     r.add_argument("--images", type=Path, default=None, help="gallery folder of images")
     r.add_argument("--audios", type=Path, default=None, help="gallery folder of audio clips")
-    r.add_argument("--model", required=True, type=Path, help="exported model folder")
+    r.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="exported model folder (default: the shipped spoken↔handwritten digits model, "
+        "src/synesthesia/pretrained/embed_digits)",
+    )
     r.add_argument("-k", "--top", dest="k", type=int, default=5, help="results to show (5)")
     r.add_argument(
         "-o", "--output", type=Path, default=None, help="grid figure to write (PNG); none if unset"
@@ -172,6 +178,10 @@ def retrieve(args: argparse.Namespace) -> int:
         raise ParameterError("--image needs a gallery of audio clips: --audios DIR (not --images)")
     if args.k < 1:
         raise ParameterError(f"-k={args.k} must be a positive integer")
+    if args.model is None:
+        from synesthesia.pipelines.pretrained import pretrained_path
+
+        args.model = pretrained_path("embed_digits")
     retriever = AudioImageRetriever.from_pretrained(args.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
