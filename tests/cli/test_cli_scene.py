@@ -98,3 +98,19 @@ def test_train_bad_config(tmp_path, capsys):
     code = main(["scene", "train", "--out", str(tmp_path), "--set", "data.tacher_steps=3"])
     assert code == 2
     assert "data.tacher_steps" in capsys.readouterr().err
+
+
+def test_predict_never_imports_lightning(tmp_path, tiny_model):
+    import subprocess
+    import sys
+
+    _, folder = tiny_model
+    wav = tmp_path / "ok.wav"
+    sf.write(wav, np.zeros(8000, dtype=np.float32), 8000)
+    code = (
+        "import sys\n"
+        "from synesthesia.cli.main import main\n"
+        f"assert main(['scene', 'predict', {str(wav)!r}, '--model', {str(folder)!r}]) == 0\n"
+        "assert not any(m.startswith('lightning') for m in sys.modules), 'lightning imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
