@@ -49,7 +49,7 @@ def plot_scene_summary(
     fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 4.0), squeeze=False)
     ax = axes[0, 0]
     matrix = torch.as_tensor(confusion, dtype=torch.float64)
-    ax.imshow(matrix, cmap="Blues")
+    ax.imshow(matrix.numpy(), cmap="Blues")
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             if matrix[i, j] > 0:
