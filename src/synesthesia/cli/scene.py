@@ -66,7 +66,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "most likely first.",
     )
     r.add_argument("audio", type=Path, help="audio file (WAV, FLAC, OGG ...)")
-    r.add_argument("--model", required=True, type=Path, help="exported student folder (OUT/model)")
+    r.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="exported student folder (OUT/model; default: the shipped scene_synthetic model)",
+    )
     r.add_argument("--top", type=int, default=None, help="print only the TOP most likely classes")
     r.set_defaults(func=predict)
 
@@ -106,6 +111,10 @@ def predict(args: argparse.Namespace) -> int:
 
     if args.top is not None and args.top < 1:
         raise ParameterError(f"--top={args.top} must be a positive integer")
+    if args.model is None:
+        from synesthesia.pipelines.pretrained import pretrained_path
+
+        args.model = pretrained_path("scene_synthetic")
     model = load_pretrained(args.model)
     if not isinstance(model, SceneStudent):
         raise CheckpointError(
