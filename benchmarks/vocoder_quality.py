@@ -2,8 +2,8 @@
 
 For each utterance of the corpus's ``test`` split (voices never seen in training), the
 log-mel is computed with the model's AudioConfig; Griffin-Lim (NNLS inverse mel + 64
-iterations) and the WaveNet (temperature 1.0, seed 0) each turn that same log-mel into a
-waveform. The judge (pocketsphinx with the GRID grammar, ``synesthesia.metrics.
+iterations) and the WaveNet (``--temperature``, default 1.0; seed 0) each turn that same
+log-mel into a waveform. The judge (pocketsphinx with the GRID grammar, ``synesthesia.metrics.
 intelligibility``) transcribes all three; MCD (``synesthesia.metrics.mcd``, 24 coefficients,
 frames paired one to one) compares each reconstruction with the original.
 
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--split", default="test", help="split.json split (default test)")
     parser.add_argument("--num-utterances", type=int, default=20, help="utterances to score")
     parser.add_argument("--out-dir", type=Path, default=None, help="also write the wavs here")
+    parser.add_argument("--temperature", type=float, default=1.0, help="WaveNet temperature")
     args = parser.parse_args()
 
     model = load_vocoder(args.model)
@@ -55,7 +56,10 @@ def main() -> None:
         seconds["griffin-lim"] += time.perf_counter() - start
         start = time.perf_counter()
         wn, _ = model.generate(
-            mel.unsqueeze(0), generator=torch.Generator().manual_seed(0), progress=False
+            mel.unsqueeze(0),
+            temperature=args.temperature,
+            generator=torch.Generator().manual_seed(0),
+            progress=False,
         )
         seconds["wavenet"] += time.perf_counter() - start
         wn = wn[0, : original.numel()]
