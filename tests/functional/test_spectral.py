@@ -298,3 +298,20 @@ def test_errors_name_the_argument():
         istft(stft(x, n_fft=256), n_fft=512)
     with pytest.raises(ParameterError, match="waveform"):
         stft(torch.arange(100), n_fft=16)
+
+
+@pytest.mark.parametrize("pad_mode", ["constant", "reflect"])
+@pytest.mark.parametrize(("length", "pad"), [(2, 1), (5, 3), (600, 512), (1000, 512)])
+def test_center_padding_equals_torch_pad(pad_mode, length, pad):
+    import torch.nn.functional as F
+
+    from synesthesia.functional.spectral import _pad_center
+
+    x = torch.randn(3, 2, length, dtype=torch.float64, requires_grad=True)
+    expected = F.pad(x.reshape(-1, 1, length), (pad, pad), mode=pad_mode).reshape(3, 2, -1)
+    got = _pad_center(x, pad, pad_mode)
+    assert torch.equal(got, expected)
+    grad = torch.randn_like(expected)
+    (g_expected,) = torch.autograd.grad(expected, x, grad)
+    (g_got,) = torch.autograd.grad(got, x, grad)
+    torch.testing.assert_close(g_got, g_expected, rtol=0, atol=1e-12)

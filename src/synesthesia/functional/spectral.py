@@ -135,6 +135,32 @@ def _check_waveform(waveform: torch.Tensor, name: str = "waveform") -> torch.Ten
     return waveform
 
 
+def _pad_center(waveform: torch.Tensor, pad: int, pad_mode: str) -> torch.Tensor:
+    """Pad ``pad`` samples on both sides of (..., T).
+
+    "constant" and "reflect" are built with one copy of the signal plus two small edge
+    writes (torch's reflection-pad kernel was several times slower than a copy on long
+    signals); the other modes use ``torch.nn.functional.pad``. Differentiable either way.
+    """
+    length = waveform.shape[-1]
+    if pad_mode in ("constant", "reflect") and pad < length:
+        out = waveform.new_empty(*waveform.shape[:-1], length + 2 * pad)
+        out[..., pad : pad + length] = waveform
+        if pad_mode == "constant":
+            out[..., :pad] = 0
+            out[..., pad + length :] = 0
+        else:  # x[pad], ..., x[1] | x | x[T-2], ..., x[T-1-pad]
+            out[..., :pad] = waveform[..., 1 : pad + 1].flip(-1)
+            out[..., pad + length :] = waveform[..., length - 1 - pad : length - 1].flip(-1)
+        return out
+    flat = waveform.reshape(-1, 1, length)
+    if pad_mode == "constant":
+        padded = F.pad(flat, (pad, pad))
+    else:
+        padded = F.pad(flat, (pad, pad), mode=pad_mode)
+    return padded.reshape(*waveform.shape[:-1], length + 2 * pad)
+
+
 def frame_signal(
     waveform: torch.Tensor, *, n_fft: int, hop_length: int, center: bool, pad_mode: str
 ) -> torch.Tensor:
@@ -148,13 +174,7 @@ def frame_signal(
                 f"waveform with T={length} samples is too short for pad_mode='reflect' with "
                 f"n_fft={n_fft} (needs T > n_fft // 2 = {pad})"
             )
-        lead = waveform.shape[:-1]
-        flat = waveform.reshape(-1, 1, length)
-        if pad_mode == "constant":
-            padded = F.pad(flat, (pad, pad))
-        else:
-            padded = F.pad(flat, (pad, pad), mode=pad_mode)
-        waveform = padded.reshape(*lead, length + 2 * pad)
+        waveform = _pad_center(waveform, pad, pad_mode)
     if waveform.shape[-1] < n_fft:
         raise ParameterError(
             f"n_fft={n_fft} is larger than the (padded) signal of {waveform.shape[-1]} samples"
