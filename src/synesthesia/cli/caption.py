@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import CheckpointError, ParameterError
 
 
@@ -39,30 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(dataset_flickr8k.json, dataset_coco.json ...) used with --image-root",
     )
     t.add_argument("--image-root", type=Path, default=None, help="image folder of --data FILE")
-    t.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="YAML config, e.g. configs/caption/digits.yaml (the shipped model's recipe) or "
-        "configs/caption/flickr8k.yaml (default: built-in settings)",
-    )
-    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        nargs="+",
-        action="extend",
-        default=[],
-        help="config overrides, e.g. --set model.name=sat_resnet18 optim.lr=1e-3",
-    )
-    t.add_argument("--max-steps", type=int, default=None, help="sets trainer.max_steps")
-    t.add_argument(
-        "--resume",
-        default=None,
-        metavar="auto|never|CKPT",
-        help="auto (default): continue from OUT/checkpoints/last.ckpt; never: start fresh; "
-        "CKPT: continue from that checkpoint",
+    add_train_arguments(
+        t,
+        config_help="YAML config, e.g. configs/caption/digits.yaml (the shipped model's recipe) "
+        "or configs/caption/flickr8k.yaml (default: built-in settings)",
+        overrides_example="model.name=sat_resnet18 optim.lr=1e-3",
     )
     t.set_defaults(func=train)
 
@@ -143,13 +125,7 @@ def train(args: argparse.Namespace) -> int:
         config["data"].update(
             source="karpathy", annotations=str(path), image_root=str(args.image_root)
         )
-    if args.out is not None:
-        config["out_dir"] = str(args.out)
-    if args.max_steps is not None:
-        config["trainer"]["max_steps"] = args.max_steps
-    if args.resume is not None:
-        config["resume"] = args.resume
-    validate_config(config)
+    validate_config(apply_train_arguments(config, args))
     result = train_captioner(config)
     if result.is_global_zero:
         loss = result.metrics.get("val/cross_entropy")

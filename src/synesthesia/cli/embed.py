@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -36,29 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "model.safetensors, audio_features.json). Resumes from OUT/checkpoints/last.ckpt "
         "when it exists (see --resume).",
     )
-    t.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="YAML config (default: built-in defaults, as configs/embed/spoken_digits.yaml)",
-    )
-    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        nargs="+",
-        action="extend",
-        default=[],
-        help="config overrides, e.g. --set data.margin=0.3 optim.lr=1e-3 (values are YAML)",
-    )
-    t.add_argument("--max-steps", type=int, default=None, help="sets trainer.max_steps")
-    t.add_argument(
-        "--resume",
-        default=None,
-        metavar="auto|never|CKPT",
-        help="auto (default): continue from OUT/checkpoints/last.ckpt when it exists; "
-        "never: start fresh; CKPT: continue from that checkpoint of one of your own runs",
+    add_train_arguments(
+        t,
+        config_help="YAML config (default: built-in defaults, as configs/embed/spoken_digits.yaml)",
+        overrides_example="data.margin=0.3 optim.lr=1e-3",
     )
     t.set_defaults(func=train)
 
@@ -110,13 +92,7 @@ def train(args: argparse.Namespace) -> int:
 
     route_lightning_logs()
     config = load_config(args.config, args.overrides, defaults=EMBED_DEFAULTS)
-    if args.out is not None:
-        config["out_dir"] = str(args.out)
-    if args.max_steps is not None:
-        config["trainer"]["max_steps"] = args.max_steps
-    if args.resume is not None:
-        config["resume"] = args.resume
-    validate_config(config)
+    validate_config(apply_train_arguments(config, args))
     result = train_dual_encoder(config)
     if result.is_global_zero:
         r1 = result.metrics.get("val/R@1")

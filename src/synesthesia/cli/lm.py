@@ -10,6 +10,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import CheckpointError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -35,29 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Multi-GPU: --set trainer.devices=4 trainer.strategy=ddp.",
     )
     t.add_argument("--text", required=True, type=Path, help="UTF-8 training text file")
-    t.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="YAML config (default: built-in defaults, the same as configs/lm/tiny.yaml)",
-    )
-    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        nargs="+",
-        action="extend",
-        default=[],
-        help="config overrides, e.g. --set optim.lr=1e-3 trainer.devices=2 (values are YAML)",
-    )
-    t.add_argument("--max-steps", type=int, default=None, help="sets trainer.max_steps")
-    t.add_argument(
-        "--resume",
-        default=None,
-        metavar="auto|never|CKPT",
-        help="auto (default): continue from OUT/checkpoints/last.ckpt when it exists; "
-        "never: start fresh; CKPT: continue from that checkpoint of one of your own runs",
+    add_train_arguments(
+        t,
+        config_help="YAML config (default: built-in defaults, the same as configs/lm/tiny.yaml)",
+        overrides_example="optim.lr=1e-3 trainer.devices=2",
     )
     t.set_defaults(func=train)
 
@@ -91,15 +73,8 @@ def train(args: argparse.Namespace) -> int:
     route_lightning_logs()
     read_text(args.text)  # a missing or empty file fails before Lightning starts
     config = load_config(args.config, args.overrides, defaults=LM_DEFAULTS)
-    # flags are set directly (not as YAML overrides) so any path stays a string
     config["data"]["text_path"] = str(args.text)
-    if args.out is not None:
-        config["out_dir"] = str(args.out)
-    if args.max_steps is not None:
-        config["trainer"]["max_steps"] = args.max_steps
-    if args.resume is not None:
-        config["resume"] = args.resume
-    validate_config(config)
+    validate_config(apply_train_arguments(config, args))
     result = train_lm(config)
     if result.is_global_zero:
         loss = result.metrics.get("val/loss")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import CheckpointError, ParameterError
 
 
@@ -32,29 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "OUT/metrics.json (teacher accuracy, student probe accuracy, random-init probe "
         "accuracy on held-out clips).",
     )
-    t.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="YAML config (default: built-in defaults, as configs/scene/synthetic.yaml)",
-    )
-    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        nargs="+",
-        action="extend",
-        default=[],
-        help="config overrides, e.g. --set data.teacher_steps=100 trainer.max_steps=200",
-    )
-    t.add_argument("--max-steps", type=int, default=None, help="student steps (trainer.max_steps)")
-    t.add_argument(
-        "--resume",
-        default=None,
-        metavar="auto|never",
-        help="auto (default): each stage continues from its last.ckpt when it exists; "
+    add_train_arguments(
+        t,
+        config_help="YAML config (default: built-in defaults, as configs/scene/synthetic.yaml)",
+        overrides_example="data.teacher_steps=100 trainer.max_steps=200",
+        max_steps_help="student steps (trainer.max_steps)",
+        resume_help="auto (default): each stage continues from its last.ckpt when it exists; "
         "never: start fresh",
+        resume_metavar="auto|never",
     )
     t.set_defaults(func=train)
 
@@ -83,15 +69,9 @@ def train(args: argparse.Namespace) -> int:
 
     route_lightning_logs()
     config = load_config(args.config, args.overrides, defaults=SCENE_DEFAULTS)
-    if args.out is not None:
-        config["out_dir"] = str(args.out)
-    if args.max_steps is not None:
-        config["trainer"]["max_steps"] = args.max_steps
-    if args.resume is not None:
-        if args.resume not in ("auto", "never"):
-            raise ParameterError(f"--resume={args.resume!r} must be 'auto' or 'never'")
-        config["resume"] = args.resume
-    validate_config(config)
+    if args.resume not in (None, "auto", "never"):
+        raise ParameterError(f"--resume={args.resume!r} must be 'auto' or 'never'")
+    validate_config(apply_train_arguments(config, args))
     result = train_scene(config)
     print(f"teacher accuracy on held-out images: {result.teacher_accuracy:.3f}")
     print(

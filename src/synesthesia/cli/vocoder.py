@@ -16,6 +16,7 @@ import logging
 import time
 from pathlib import Path
 
+from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -50,24 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "model folder OUT/model (config.json with the AudioConfig, model.safetensors, "
         "audio_config.json). Resumes from OUT/checkpoints/last.ckpt when present.",
     )
-    t.add_argument("--config", type=Path, default=None, help="YAML config (configs/vocoder/)")
     t.add_argument("--data", type=Path, default=None, help="speech folder (sets data.root)")
-    t.add_argument("--out", type=Path, default=None, help="run folder (sets out_dir)")
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        nargs="+",
-        action="extend",
-        default=[],
-        help="config overrides, e.g. --set trainer.max_steps=500 optim.lr=1e-3 (YAML values)",
-    )
-    t.add_argument(
-        "--resume",
-        default=None,
-        metavar="auto|never|CKPT",
-        help="auto (default): continue from OUT/checkpoints/last.ckpt when it exists; "
-        "never: start fresh; CKPT: continue from that checkpoint",
+    add_train_arguments(
+        t,
+        config_help="YAML config (configs/vocoder/)",
+        overrides_example="trainer.max_steps=500 optim.lr=1e-3",
     )
     t.set_defaults(func=train)
 
@@ -123,11 +111,7 @@ def train(args: argparse.Namespace) -> int:
         if not args.data.is_dir():
             raise ParameterError(f"--data={str(args.data)!r} is not a folder")
         config["data"]["root"] = str(args.data)
-    if args.out is not None:
-        config["out_dir"] = str(args.out)
-    if args.resume is not None:
-        config["resume"] = args.resume
-    validate_config(config)
+    validate_config(apply_train_arguments(config, args))
     result = train_vocoder(config)
     if result.is_global_zero:
         loss = result.metrics.get("val/loss")
