@@ -1,6 +1,6 @@
 """Offline speech synthesis with eSpeak NG through ctypes (no apt package, no subprocess).
 
-The pip package ``espeakng-loader`` (the ``speech`` extra) ships ``libespeak-ng`` and its data
+The pip package ``espeakng-loader`` (a core dependency) ships ``libespeak-ng`` and its data
 (dictionaries and about a hundred voice variants). This module loads a private copy of that
 library, runs it in synchronous mode and collects the 16-bit samples from the synthesis
 callback. eSpeak keeps global state (current voice, rate, pitch, and C statics such as the
@@ -198,7 +198,7 @@ def _library() -> tuple[str, Path]:
         except ImportError:
             raise ParameterError(
                 "espeak-ng is not available: the package 'espeakng-loader' is missing; "
-                "install the speech extra: pip install 'synesthesia[speech]'"
+                "pip install espeakng-loader"
             ) from None
         folder = tempfile.mkdtemp(prefix="synesthesia-espeak-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)

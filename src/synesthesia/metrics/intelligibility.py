@@ -1,7 +1,7 @@
 """An offline intelligibility judge: speech recognition with a closed grammar, and WER.
 
 Synthetic speech is scored by how many words a recognizer gets right. The recognizer is
-pocketsphinx (the ``speech`` extra) with a JSGF grammar: with its general language model,
+pocketsphinx (a core dependency) with a JSGF grammar: with its general language model,
 eSpeak's formant voices decode at WER ≈ 0.8–0.9 (useless), but with the closed GRID-style
 grammar they decode at WER ≈ 0.08–0.16 per voice, while reversed speech, noise or silence score
 0.83–1.0; general sentences with a bigram model of the expected sentences
@@ -213,8 +213,7 @@ def _pocketsphinx():
         import pocketsphinx
     except ImportError:
         raise ParameterError(
-            "pocketsphinx is not available: install the speech extra: "
-            "pip install 'synesthesia[speech]'"
+            "pocketsphinx is not available: pip install pocketsphinx"
         ) from None
     return pocketsphinx
 
