@@ -88,3 +88,36 @@ def test_errors():
         digit_sentences(3, min_digits=2, max_digits=1)
     with pytest.raises(ParameterError, match="number=1000000"):
         number_to_words(1_000_000)
+
+
+def test_heldout_rule_is_deterministic_and_about_one_in_ten():
+    from synesthesia.data.sentences import GENERAL_SENTENCES, is_heldout_sentence
+
+    grid = [s.text for s in grid_sentences(3000, seed=5)]
+    share = sum(map(is_heldout_sentence, grid)) / len(grid)
+    assert 0.07 < share < 0.13
+    general = [t for t in GENERAL_SENTENCES if is_heldout_sentence(t)]
+    assert 25 <= len(general) <= 55
+    # the rule looks at the words only: case, digits and punctuation do not matter
+    assert is_heldout_sentence("Bought 7 eggs.") == is_heldout_sentence("bought seven eggs")
+
+
+def test_heldout_sentences():
+    from synesthesia.data.sentences import (
+        GENERAL_SENTENCES,
+        heldout_sentences,
+        is_heldout_sentence,
+    )
+
+    grid = heldout_sentences("grid", 40, seed=1)
+    assert len({s.text for s in grid}) == 40
+    assert all(is_heldout_sentence(s.text) and s.kind == "grid" for s in grid)
+    assert [s.text for s in heldout_sentences("grid", 10, seed=1)] == [s.text for s in grid[:10]]
+    pool = [t for t in GENERAL_SENTENCES if is_heldout_sentence(t)]
+    general = heldout_sentences("general", len(pool))
+    assert sorted(s.text for s in general) == sorted(pool)
+    assert general[0].normalized == normalize_numbers(general[0].text)
+    with pytest.raises(ParameterError, match="held-out general"):
+        heldout_sentences("general", len(pool) + 1)
+    with pytest.raises(ParameterError, match="kind"):
+        heldout_sentences("digits", 3)

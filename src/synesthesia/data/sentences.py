@@ -19,6 +19,7 @@ References:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ __all__ = [
     "digit_sentences",
     "make_sentences",
     "vocabulary",
+    "is_heldout_sentence",
+    "heldout_sentences",
 ]
 
 GRID_COMMANDS = ("bin", "lay", "place", "set")
@@ -407,3 +410,51 @@ def vocabulary(kind: str) -> list[str]:
         for text in GENERAL_SENTENCES:
             words.update(transcript_words(text))
     return sorted(words)
+
+
+# -- held-out sentences ----------------------------------------------------------------------
+def is_heldout_sentence(text: str) -> bool:
+    """Whether ``text`` is one of the sentences reserved for testing text-to-speech.
+
+    About one sentence in ten: those whose :func:`transcript_words`, joined by spaces, have a
+    SHA-1 digest that is 0 modulo 10. The rule depends on the words only (not on the seed,
+    voice or corpus), so a training set can drop them (``data.drop_heldout`` of
+    ``synesthesia tts train``) and a test set can be drawn from them later
+    (:func:`heldout_sentences`).
+    """
+    words = " ".join(transcript_words(text))
+    return int(hashlib.sha1(words.encode("utf-8")).hexdigest(), 16) % 10 == 0
+
+
+def heldout_sentences(kind: str, num_sentences: int, *, seed: int = 0) -> list[Sentence]:
+    """``num_sentences`` distinct held-out sentences (:func:`is_heldout_sentence`) of ``kind``.
+
+    "grid" walks :func:`grid_sentences` with ``seed`` and keeps held-out ones (64,000 GRID
+    sentences exist, about 6,400 of them held out); "general" takes the held-out members of
+    :data:`GENERAL_SENTENCES` in a seeded order (about 40 exist: asking for more is an error).
+    """
+    _check_count(num_sentences, seed)
+    if kind not in ("grid", "general"):
+        raise ParameterError(f"kind={kind!r} must be 'grid' or 'general'")
+    if kind == "general":
+        pool = [t for t in GENERAL_SENTENCES if is_heldout_sentence(t)]
+        if num_sentences > len(pool):
+            raise ParameterError(
+                f"num_sentences={num_sentences} exceeds the {len(pool)} held-out general "
+                "sentences"
+            )
+        order = np.random.default_rng(seed).permutation(len(pool))[:num_sentences]
+        return [
+            Sentence(text=pool[i], normalized=normalize_numbers(pool[i]), kind="general")
+            for i in order
+        ]
+    out: list[Sentence] = []
+    seen: set[str] = set()
+    index = 0
+    while len(out) < num_sentences:
+        sentence = _grid(_rng(seed, index))
+        index += 1
+        if sentence.text not in seen and is_heldout_sentence(sentence.text):
+            seen.add(sentence.text)
+            out.append(sentence)
+    return out
