@@ -135,3 +135,13 @@ def test_overlong_sentence_splits_at_commas_then_spaces():
     assert all(len(p) <= 60 for p in pieces)
     assert " ".join(pieces) == text
     assert split_sentences("x" * 25, max_chars=10) == ["x" * 10, "x" * 10, "x" * 5]
+
+
+def test_split_sentences_keeps_abbreviations_and_initials_inside_sentences():
+    text = ("Dr. Smith paid $3.50. Then he left! I said no. Then J. Smith came, e.g. today. "
+            "Room No. 5 is here. We sold apples etc. Then pears.")  # fmt: skip
+    assert split_sentences(text) == [
+        "Dr. Smith paid $3.50.", "Then he left!", "I said no.",
+        "Then J. Smith came, e.g. today.", "Room No. 5 is here.", "We sold apples etc.",
+        "Then pears.",
+    ]  # fmt: skip

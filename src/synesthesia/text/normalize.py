@@ -194,7 +194,9 @@ def normalize_text(text: str) -> str:
 def split_sentences(text: str, *, max_chars: int = 300) -> list[str]:
     """Split long text into sentences of at most ``max_chars`` characters.
 
-    Splits after ``. ! ?`` (and ``; :`` or ``,`` or spaces when a sentence is still too long);
+    Splits after ``. ! ?`` (and ``; :`` or ``,`` or spaces when a sentence is still too long),
+    but not after a known abbreviation ("Dr.", "e.g." ...; "No." only before a number) or a
+    single-letter initial ("J. Smith");
     a single word longer than ``max_chars`` is cut. Whitespace is collapsed; empty pieces are
     dropped, so ``"".join`` of the pieces equals the input up to whitespace.
 
@@ -210,10 +212,32 @@ def split_sentences(text: str, *, max_chars: int = 300) -> list[str]:
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars <= 0:
         raise ParameterError(f"max_chars={max_chars!r} must be a positive integer")
     text = re.sub(r"\s+", " ", text).strip()
+    sentences: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+", text):
+        if sentences and _continues(sentences[-1], piece):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
     pieces: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in sentences:
         pieces.extend(_split_long(sentence, max_chars, (r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+")))
     return [p for p in pieces if p]
+
+
+_NO_SPLIT_AFTER = tuple(
+    abbreviation for abbreviation in (
+        "mrs.", "mr.", "dr.", "st.", "co.", "jr.", "sr.", "prof.", "capt.", "gen.", "lt.",
+        "sgt.", "mt.", "ltd.", "ft.", "vs.", "etc.", "e.g.", "i.e.",
+    )
+)  # fmt: skip
+
+
+def _continues(previous: str, piece: str) -> bool:
+    """Whether ``piece`` continues the sentence ``previous`` (which ends in an abbreviation)."""
+    last = previous.rsplit(" ", 1)[-1].lower()
+    if last in _NO_SPLIT_AFTER or re.fullmatch(r"[a-z]\.", last):
+        return not (last == "etc." and piece[:1].isupper())
+    return last == "no." and piece[:1].isdigit()
 
 
 def _split_long(text: str, max_chars: int, separators: tuple[str, ...]) -> list[str]:
