@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from synesthesia.config import AudioConfig
-from synesthesia.errors import CheckpointError
+from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.models import PretrainedModel, load_pretrained
 
 
@@ -58,6 +58,23 @@ def test_save_and_load_round_trip_with_tied_weights(tmp_path):
     x = torch.tensor([[1, 2, 3]])
     torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
     assert isinstance(load_pretrained(tmp_path / "m"), _Tied)
+
+
+def test_half_precision_storage_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = _Tied(vocab_size=50, dim=32)
+    model.save_pretrained(tmp_path / "full")
+    model.save_pretrained(tmp_path / "half", dtype=torch.float16)
+    full = (tmp_path / "full" / "model.safetensors").stat().st_size
+    half = (tmp_path / "half" / "model.safetensors").stat().st_size
+    assert half < 0.6 * full
+    loaded = _Tied.from_pretrained(tmp_path / "half")
+    assert loaded.embed.weight.dtype == torch.float32
+    assert loaded.head.weight.data_ptr() == loaded.embed.weight.data_ptr()  # still tied
+    expected = model.embed.weight.detach().to(torch.float16).float()
+    torch.testing.assert_close(loaded.embed.weight.detach(), expected, rtol=0, atol=0)
+    with pytest.raises(ParameterError, match="dtype"):
+        model.save_pretrained(tmp_path / "bad", dtype=torch.int8)
 
 
 def test_loading_another_architecture_is_a_clear_error(tmp_path):

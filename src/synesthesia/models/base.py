@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_model, save_model
+from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
 
 from synesthesia.config import AudioConfig
@@ -81,8 +81,13 @@ class PretrainedModel(nn.Module):
         """Number of parameters (tied tensors counted once)."""
         return sum(p.numel() for p in self.parameters())
 
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+    def save_pretrained(
+        self, directory: str | os.PathLike, *, dtype: torch.dtype | None = None
+    ) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into ``directory`` atomically.
+
+        ``dtype`` (e.g. ``torch.float16``) stores floating-point tensors in that type to halve
+        a shipped file; :meth:`from_pretrained` casts them back to the model's own dtype.
 
         The files are written into a temporary sibling folder that replaces ``directory`` only
         when complete, so an interrupted save never damages an existing model folder. Other
@@ -101,7 +106,20 @@ class PretrainedModel(nn.Module):
                         shutil.copy2(item, tmp / item.name)
             payload = {"architecture": self.architecture, "config": _encode(self.get_config())}
             atomic_write_json(tmp / CONFIG_NAME, payload)
-            save_model(self, str(tmp / WEIGHTS_NAME))
+            if dtype is not None and (
+                not isinstance(dtype, torch.dtype) or not dtype.is_floating_point
+            ):
+                raise ParameterError(f"dtype={dtype!r} must be a floating torch.dtype")
+            save_model(self, str(tmp / WEIGHTS_NAME))  # (drops duplicate names of tied weights)
+            if dtype is not None:
+                state = load_file(str(tmp / WEIGHTS_NAME))
+                state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+                save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+            # mkdtemp makes the folder 0700: give folder and weights the usual permissions
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)
+            os.chmod(tmp / WEIGHTS_NAME, 0o666 & ~umask)
             backup = None
             if directory.exists():
                 backup = directory.with_name(f".{directory.name}.old-{os.getpid()}")
