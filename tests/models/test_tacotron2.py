@@ -54,9 +54,10 @@ def test_shapes(reduction_factor):
 
 @pytest.mark.parametrize("reduction_factor", [1, 2])
 def test_padding_does_not_change_valid_outputs(reduction_factor):
-    """Eval mode (BatchNorm running stats), pre-net dropout 0 so the run is deterministic."""
+    """Eval mode (BatchNorm running stats); the pre-net dropout stays on, with per-step masks
+    shared by the batch, so each item alone must give the same values."""
     torch.manual_seed(0)
-    model = create_model("tacotron2_tiny", reduction_factor=reduction_factor, prenet_dropout=0.0)
+    model = create_model("tacotron2_tiny", reduction_factor=reduction_factor)
     model = model.double().eval()
     tokens, token_lengths, mel, mel_lengths = _batch()
     with torch.no_grad():
@@ -81,6 +82,43 @@ def test_padding_does_not_change_valid_outputs(reduction_factor):
                 rtol=1e-10,
                 atol=1e-10,
             )
+
+
+@pytest.mark.parametrize(("reduction_factor", "offset"), [(1, 2.0), (2, 123.5)])
+def test_batched_inference_equals_per_item_inference(reduction_factor, offset):
+    torch.manual_seed(0)
+    model = create_model("tacotron2_tiny", reduction_factor=reduction_factor).double().eval()
+    with torch.no_grad():  # sharpen the untrained stop logits (the offsets were read off their
+        stop = model.stop_projection  # trajectories) so that the items stop at different steps
+        stop.weight.copy_(stop.weight[:1].expand_as(stop.weight) * 1000.0)
+        stop.bias.copy_(stop.bias[:1].expand_as(stop.bias) * 1000.0 - offset)
+    tokens, token_lengths, _, _ = _batch()
+    mel, mel_lengths, alignments = model.infer(tokens, token_lengths, max_decoder_steps=12)
+    assert len(set(mel_lengths.tolist())) > 1, "the test needs items of different lengths"
+    for i in range(3):
+        length, frames = int(token_lengths[i]), int(mel_lengths[i])
+        alone, alone_lengths, alone_alignments = model.infer(
+            tokens[i : i + 1, :length], token_lengths[i : i + 1], max_decoder_steps=12
+        )
+        assert int(alone_lengths[0]) == frames
+        torch.testing.assert_close(mel[i, :, :frames], alone[0, :, :frames], rtol=1e-10,
+                                   atol=1e-10)  # fmt: skip
+        assert (mel[i, :, frames:] == 0).all()
+        steps = -(-frames // reduction_factor)
+        torch.testing.assert_close(alignments[i, :steps, :length], alone_alignments[0, :steps],
+                                   rtol=1e-10, atol=1e-10)  # fmt: skip
+
+
+def test_eval_prenet_masks_depend_on_the_step_only():
+    model = create_model("tacotron2_tiny").eval()
+    short, long = (
+        model._eval_masks(5, torch.device("cpu")),
+        model._eval_masks(40, torch.device("cpu")),
+    )
+    assert torch.equal(short, long[:5])
+    keep = long.mean().item()
+    assert abs(keep - (1 - model.prenet_dropout)) < 0.05
+    assert model.train()._eval_masks(5, torch.device("cpu")) is None
 
 
 def test_prenet_dropout_is_on_at_inference_and_seeded():
@@ -195,3 +233,47 @@ def test_overfits_two_espeak_utterances_with_diagonal_attention():
     assert losses[-1] < 0.25 * losses[0], (losses[0], losses[-1])
     assert (scores[0] < 0.5).all(), scores[0]
     assert (scores[-1] > 0.8).all(), scores[-1]
+
+
+def test_self_feeding_is_scheduled_sampling():
+    torch.manual_seed(0)
+    model = create_model("tacotron2_tiny").double().eval()
+    tokens, token_lengths, mel, mel_lengths = _batch()
+    plain = model(tokens, token_lengths, mel, mel_lengths)["mel_before"]
+    # a probability that never fires takes the per-step path: same values as all-at-once
+    never = model(tokens, token_lengths, mel, mel_lengths, self_feeding=1e-12)["mel_before"]
+    torch.testing.assert_close(never, plain, rtol=1e-12, atol=1e-12)
+    # always: step n+1 sees step n's own output, i.e. free-running decoding = infer
+    always = model(tokens, token_lengths, mel, mel_lengths, self_feeding=1.0)
+    steps = 3
+    free, _, free_alignments = model.infer(tokens, token_lengths, max_decoder_steps=steps,
+                                           stop_threshold=0.999999)  # fmt: skip
+    r = model.reduction_factor
+    torch.testing.assert_close(always["alignments"][:, :steps], free_alignments[:, :steps],
+                               rtol=1e-10, atol=1e-10)  # fmt: skip
+    assert not torch.allclose(always["mel_before"], plain)
+    model.train()
+    out = model(tokens, token_lengths, mel.float().double(), mel_lengths, self_feeding=0.5)
+    out["mel_after"].sum().backward()  # own frames are detached; gradients still flow
+    assert model.prenet[0].weight.grad is not None
+    assert free.shape[-1] == steps * r
+    with pytest.raises(ParameterError, match="self_feeding"):
+        model(tokens, token_lengths, mel, mel_lengths, self_feeding=1.5)
+
+
+def test_attention_window_constrains_free_running_attention():
+    torch.manual_seed(0)
+    model = create_model("tacotron2_tiny").double().eval()
+    tokens, token_lengths, _, _ = _batch()
+    kwargs = {"max_decoder_steps": 6, "stop_threshold": 0.999999}
+    free = model.infer(tokens, token_lengths, **kwargs)
+    wide = model.infer(tokens, token_lengths, attention_window=(9, 9), **kwargs)
+    for a, b in zip(free, wide):  # a window wider than the text changes nothing
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    _, _, narrow = model.infer(tokens, token_lengths, attention_window=(0, 1), **kwargs)
+    previous = narrow[:, :-1].argmax(-1, keepdim=True)
+    positions = torch.arange(narrow.shape[-1])
+    outside = (positions < previous) | (positions > previous + 1)
+    assert (narrow[:, 1:][outside] == 0).all()
+    with pytest.raises(ParameterError, match="attention_window"):
+        model.infer(tokens, token_lengths, attention_window=(-1, 2), **kwargs)

@@ -87,7 +87,8 @@ class Tacotron2(PretrainedModel):
         reduction_factor: r, mel frames emitted per decoder step.
         dropout: dropout after encoder and post-net convolutions and on LSTM outputs.
         prenet_dropout: pre-net dropout, applied in training AND inference (as in the paper);
-            in eval mode its masks are drawn from a generator seeded with ``inference_seed``.
+            in eval mode decoder step ``n`` uses a mask drawn from ``inference_seed`` and ``n``
+            alone, shared by the batch (so outputs reproduce and batches equal single items).
     """
 
     architecture = "tacotron2"
@@ -175,25 +176,34 @@ class Tacotron2(PretrainedModel):
         return memory
 
     # ----------------------------------------------------------------- decoder
-    def _prenet(self, frames: Tensor, generator: torch.Generator | None) -> Tensor:
-        """Pre-net; dropout always on, even in eval mode (Shen et al. 2018). In eval mode the
-        masks come from ``generator`` (seeded with ``inference_seed``) so outputs reproduce."""
-        for layer in self.prenet:
+    def _prenet(self, frames: Tensor, masks: Tensor | None) -> Tensor:
+        """Pre-net on frames (..., M); dropout always on, even in eval mode (Shen et al. 2018).
+
+        ``masks`` None (training): fresh dropout. Otherwise keep-masks (..., 2, P) from
+        :meth:`_eval_masks`, broadcast over the batch."""
+        for index, layer in enumerate(self.prenet):
             frames = F.relu(layer(frames))
             if self.prenet_dropout == 0:
                 continue
-            if generator is None:
+            if masks is None:
                 frames = F.dropout(frames, self.prenet_dropout, training=True)
             else:
-                keep = torch.rand(frames.shape, generator=generator, device=frames.device,
-                                  dtype=frames.dtype) >= self.prenet_dropout  # fmt: skip
-                frames = frames * keep / (1.0 - self.prenet_dropout)
+                frames = frames * masks[..., index, :] / (1.0 - self.prenet_dropout)
         return frames
 
-    def _generator(self, device: torch.device) -> torch.Generator | None:
+    def _eval_masks(self, num_steps: int, device: torch.device) -> Tensor | None:
+        """Eval-mode pre-net keep-masks (num_steps, 2, P), or None in training mode.
+
+        Step ``n``'s mask depends only on ``inference_seed`` and ``n`` (not on the batch, nor
+        on how many steps are decoded), so batched inference equals per-item inference and
+        teacher-forced eval passes see the masks free-running inference sees."""
         if self.training:
             return None
-        return torch.Generator(device=device).manual_seed(self.inference_seed)
+        generator = torch.Generator().manual_seed(self.inference_seed)
+        width = self.prenet[0].out_features
+        uniforms = torch.rand((num_steps, 2, width), generator=generator)
+        keep = uniforms >= self.prenet_dropout
+        return keep.to(device=device, dtype=self.prenet[0].weight.dtype)
 
     def _initial_state(self, memory: Tensor) -> dict[str, Tensor]:
         batch, num_tokens, width = memory.shape
@@ -254,15 +264,21 @@ class Tacotron2(PretrainedModel):
                                  f"[1, L={tokens.shape[1]}]")  # fmt: skip
 
     def forward(
-        self, tokens: Tensor, token_lengths: Tensor, mel: Tensor, mel_lengths: Tensor
-    ) -> dict[str, Tensor]:
-        """Teacher-forced decoding.
+        self, tokens: Tensor, token_lengths: Tensor, mel: Tensor, mel_lengths: Tensor, *,
+        self_feeding: float = 0.0,
+    ) -> dict[str, Tensor]:  # fmt: skip
+        """Teacher-forced decoding (optionally with scheduled sampling).
 
         Args:
             tokens: LongTensor (B, L), padded with 0.
             token_lengths: LongTensor (B,).
             mel: target log-mel (B, M, N).
             mel_lengths: LongTensor (B,), valid frames of each target.
+            self_feeding: probability, drawn per step and item from the global RNG, that the
+                decoder input is the model's own previous frame (detached) instead of the
+                target's: scheduled sampling (Bengio et al. 2015) against the exposure bias of
+                free-running inference. 0 (default): pure teacher forcing, every step's
+                pre-net computed at once.
 
         Returns:
             dict with ``mel_before`` and ``mel_after`` (B, M, N') (N' = N rounded up to a
@@ -289,13 +305,26 @@ class Tacotron2(PretrainedModel):
         # decoder inputs: a zero "go" frame, then the last frame of each group of r
         previous = mel[:, :, r - 1 :: r].transpose(1, 2)[:, :-1]  # (B, steps-1, M)
         previous = torch.cat([mel.new_zeros(mel.shape[0], 1, self.n_mels), previous], 1)
-        prenet_frames = self._prenet(previous, self._generator(mel.device))  # (B, steps, P)
+        if not 0.0 <= float(self_feeding) <= 1.0:
+            raise ParameterError(f"self_feeding={self_feeding!r} must be in [0, 1]")
+        masks = self._eval_masks(num_steps, mel.device)
+        feeding = float(self_feeding) > 0
+        if feeding:
+            coins = torch.rand(mel.shape[0], num_steps, 1, device=mel.device) < self_feeding
+        else:
+            prenet_frames = self._prenet(previous, masks)  # (B, steps, P)
         state = self._initial_state(memory)
         frames, stops, alignments = [], [], []
         for step in range(num_steps):
-            frame, stop, weights = self._step(
-                prenet_frames[:, step], state, memory, projected, mask
-            )
+            if feeding:
+                step_input = previous[:, step]
+                if step > 0:
+                    own = frames[-1].detach().view(-1, r, self.n_mels)[:, -1]
+                    step_input = torch.where(coins[:, step], own, step_input)
+                step_prenet = self._prenet(step_input, None if masks is None else masks[step])
+            else:
+                step_prenet = prenet_frames[:, step]
+            frame, stop, weights = self._step(step_prenet, state, memory, projected, mask)
             frames.append(frame)
             stops.append(stop)
             alignments.append(weights)
@@ -365,7 +394,7 @@ class Tacotron2(PretrainedModel):
     @torch.no_grad()
     def infer(
         self, tokens: Tensor, token_lengths: Tensor, *, max_decoder_steps: int = 1000,
-        stop_threshold: float = 0.5,
+        stop_threshold: float = 0.5, attention_window: tuple[int, int] | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
         """Free-running batched decoding until every item's stop probability passes threshold.
 
@@ -373,6 +402,11 @@ class Tacotron2(PretrainedModel):
             tokens: LongTensor (B, L); token_lengths: (B,).
             max_decoder_steps: the most decoder steps (each emits r frames).
             stop_threshold: sigmoid(stop_logit) above this ends an item.
+            attention_window: ``(backward, forward)``: at each step attention may only reach
+                tokens ``p - backward .. p + forward`` around the previous step's most attended
+                token ``p`` (a monotonic constraint against skipping, repeating and smearing
+                in free-running decoding; ESPnet's ``use_att_constraint``, default (1, 3)
+                there). None: unconstrained (as in training).
 
         Returns:
             mel (B, M, N) (zero past mel_lengths), mel_lengths (B,), alignments (B, N/r, L).
@@ -387,6 +421,13 @@ class Tacotron2(PretrainedModel):
                                  "integer")  # fmt: skip
         if not 0.0 < stop_threshold < 1.0:
             raise ParameterError(f"stop_threshold={stop_threshold!r} must be in (0, 1)")
+        if attention_window is not None and (
+            len(attention_window) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 0
+                   for v in attention_window)
+        ):  # fmt: skip
+            raise ParameterError(f"attention_window={attention_window!r} must be None or "
+                                 "(backward, forward) non-negative integers")  # fmt: skip
         r, batch = self.reduction_factor, tokens.shape[0]
         memory = self.encode(tokens, token_lengths)
         projected = self.attention.project_memory(memory)
@@ -397,10 +438,18 @@ class Tacotron2(PretrainedModel):
                              device=tokens.device)  # fmt: skip
         done = torch.zeros(batch, dtype=torch.bool, device=tokens.device)
         frames, alignments = [], []
-        generator = self._generator(tokens.device)
+        masks = self._eval_masks(max_decoder_steps, tokens.device)
+        positions = torch.arange(tokens.shape[1], device=tokens.device).unsqueeze(0)
         for step in range(max_decoder_steps):
-            frame, stop, weights = self._step(self._prenet(previous, generator), state, memory,
-                                              projected, mask)  # fmt: skip
+            step_masks = None if masks is None else masks[step]
+            step_mask = mask
+            if attention_window is not None and step > 0:
+                position = state["weights"].argmax(-1, keepdim=True)  # (B, 1)
+                offset = positions - position  # (B, L)
+                backward, forward = attention_window
+                step_mask = mask & (offset >= -backward) & (offset <= forward)
+            frame, stop, weights = self._step(self._prenet(previous, step_masks), state, memory,
+                                              projected, step_mask)  # fmt: skip
             frame = frame.view(batch, r, self.n_mels)
             frames.append(frame)
             alignments.append(weights)
