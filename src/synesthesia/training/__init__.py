@@ -45,3 +45,7 @@ __all__ += ["EMBED_DEFAULTS", "DualEncoderSystem", "SpokenDigitsDataModule", "tr
 from synesthesia.training.scene import SCENE_DEFAULTS, train_scene  # noqa: E402
 
 __all__ += ["SCENE_DEFAULTS", "train_scene"]
+
+from synesthesia.training.tts import TTS_DEFAULTS, TTSDataModule, TTSSystem, train_tts  # noqa: E402
+
+__all__ += ["TTS_DEFAULTS", "TTSDataModule", "TTSSystem", "train_tts"]

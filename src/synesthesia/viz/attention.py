@@ -1,4 +1,5 @@
-"""Attention figures for captioning: the image with each word's attention map, one panel per word.
+"""Attention figures: captioning (the image with each word's attention map, one panel per word)
+and text-to-speech (the decoder-step × token alignment).
 
 References:
     Xu et al., "Show, Attend and Tell", ICML 2015 (figures 2-3: upsampled soft-attention maps
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["upsample_attention", "plot_caption_attention"]
+__all__ = ["upsample_attention", "plot_caption_attention", "plot_alignment"]
 
 
 def upsample_attention(maps: torch.Tensor, *, image_size: tuple[int, int]) -> torch.Tensor:
@@ -86,5 +87,57 @@ def plot_caption_attention(
         ax.set_title(word, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_alignment(
+    alignment: torch.Tensor, *, tokens: Sequence[str] | None = None, title: str | None = None,
+    reduction_factor: int = 1, hop_seconds: float | None = None,
+):  # fmt: skip
+    """A text-to-speech alignment as an image: decoder time across, tokens up.
+
+    Args:
+        alignment: attention weights (N_steps, L) of one utterance (valid part only).
+        tokens: the L token labels for the vertical axis (default: indices).
+        title: figure title.
+        reduction_factor: frames per decoder step, for a time axis in frames or seconds.
+        hop_seconds: seconds per frame; given, the horizontal axis is in seconds.
+
+    Returns:
+        A matplotlib Figure (close it with ``plt.close(fig)``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if alignment.dim() != 2 or 0 in alignment.shape:
+        raise ParameterError(
+            f"alignment with shape {tuple(alignment.shape)} must be a non-empty (N_steps, L)"
+        )
+    if tokens is not None and len(tokens) != alignment.shape[1]:
+        raise ParameterError(f"tokens has {len(tokens)} labels for L={alignment.shape[1]}")
+    data = alignment.detach().float().cpu().numpy().T  # (L, N)
+    steps, length = alignment.shape
+    width = min(14.0, 3.0 + steps / 25)
+    height = min(10.0, 2.5 + length / 12)
+    fig, ax = plt.subplots(figsize=(width, height))
+    if hop_seconds is not None:
+        extent = (0, steps * reduction_factor * hop_seconds, -0.5, length - 0.5)
+        xlabel = "time (s)"
+    else:
+        extent = (0, steps * reduction_factor, -0.5, length - 0.5)
+        xlabel = "decoder frame"
+    image = ax.imshow(data, aspect="auto", origin="lower", interpolation="nearest",
+                      extent=extent, vmin=0.0, vmax=max(float(data.max()), 1e-6), cmap="viridis")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("token")
+    if tokens is not None and length <= 80:
+        ax.set_yticks(np.arange(length))
+        ax.set_yticklabels(list(tokens), fontsize=max(5, 9 - length // 20))
+    fig.colorbar(image, ax=ax, label="attention weight")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -1,0 +1,478 @@
+"""Text-to-speech training: a Tacotron 2 learns log-mels from the texts of a speech folder.
+
+The data is an LJSpeech-layout folder (``metadata.csv`` ``id|text|normalized text`` +
+``wavs/``), e.g. the corpus ``synesthesia data espeak`` writes. Every utterance is loaded once
+at the model's sample rate; its target is the log-mel of the whole utterance
+(``LogMelSpectrogram.from_config(audio_config)``, the representation every vocoder here
+consumes) and its input the token ids of its *normalized* text (LJSpeech's third column,
+falling back to the second when empty) through a :class:`~synesthesia.text.TextProcessor`.
+
+With ``data.drop_heldout`` (default) utterances whose text is a held-out test sentence
+(:func:`synesthesia.data.sentences.is_heldout_sentence`) never enter training or
+validation, so the intelligibility of held-out sentences measures generalisation.
+
+Training batches are length-bucketed: a batch is ``batch_size`` neighbours in the order of
+mel length starting at a random position, drawn by a resumable
+:class:`~synesthesia.training.data.RandomBatchStream` (batch ``j`` depends only on
+``(seed, j)``), so little compute is spent on padding. Validation computes the same loss on
+fixed held-out utterances plus the diagonality of the teacher-forced alignments, and writes an
+alignment figure (``out_dir/alignments/step=N.png``, and to TensorBoard).
+
+The exported model folder holds ``config.json`` (with the AudioConfig),
+``model.safetensors`` and ``text_processor.json`` (mode, voice and symbol table).
+
+References:
+    Shen et al. 2018 (Tacotron 2 training: teacher forcing, MSE before and after the post-net,
+    stop-token BCE); Tachibana et al. 2017 (guided attention); Ito & Johnson 2017 (LJSpeech).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from synesthesia.config import AudioConfig
+from synesthesia.errors import ParameterError
+from synesthesia.models import create_model
+from synesthesia.text import TextProcessor
+from synesthesia.training.config import DEFAULTS
+from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.fit import FitResult, fit
+from synesthesia.training.system import ModelSystem
+
+__all__ = [
+    "TTS_DEFAULTS",
+    "TEXT_PROCESSOR_NAME",
+    "TTSDataModule",
+    "TTSSystem",
+    "BucketSampler",
+    "collate_tts",
+    "train_tts",
+]
+
+log = logging.getLogger(__name__)
+
+TEXT_PROCESSOR_NAME = "text_processor.json"
+
+#: defaults of ``synesthesia tts train`` (configs/tts/espeak.yaml spells them out)
+TTS_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
+TTS_DEFAULTS["out_dir"] = "runs/tts"
+TTS_DEFAULTS["model"] = {"name": "tacotron2_tiny", "kwargs": {}}
+TTS_DEFAULTS["data"] = {
+    "root": None,
+    "text_mode": "phonemes",
+    "voice": "en-us",
+    "val_fraction": 0.05,
+    "max_val_utterances": 32,
+    "max_utterances": None,
+    "max_frames": 1000,
+    "drop_heldout": True,
+    "batch_size": 16,
+    "num_workers": 0,
+}
+TTS_DEFAULTS["loss"] = {
+    "mel_loss": "l2",
+    "guided_attention_weight": 1.0,
+    "guided_sigma": 0.2,
+    # scheduled sampling: the self-feeding probability ramps linearly from 0 at step
+    # self_feeding_start to self_feeding_max at self_feeding_end (0 = pure teacher forcing)
+    "self_feeding_max": 0.0,
+    "self_feeding_start": 0,
+    "self_feeding_end": 1,
+}
+TTS_DEFAULTS["optim"].update(lr=1.0e-3, warmup_steps=100, weight_decay=1.0e-6)
+TTS_DEFAULTS["trainer"].update(val_check_interval=200, num_sanity_val_steps=0)
+
+
+def _check_int(name: str, value: Any, low: int, *, optional: bool = False) -> int | None:
+    if optional and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        rule = f"an integer >= {low}" + (" or null" if optional else "")
+        raise ParameterError(f"data.{name}={value!r} must be {rule}")
+    return value
+
+
+def collate_tts(items: Sequence[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
+    """``[(tokens (L_i,), mel (M, N_i)), ...]`` → padded batch.
+
+    Returns:
+        ``{"tokens": (B, L) long (pad 0), "token_lengths": (B,), "mel": (B, M, N) (pad 0),
+        "mel_lengths": (B,)}``.
+    """
+    if not items:
+        raise ParameterError("collate_tts needs at least one item")
+    tokens = torch.nn.utils.rnn.pad_sequence([t for t, _ in items], batch_first=True)
+    token_lengths = torch.tensor([t.numel() for t, _ in items], dtype=torch.long)
+    mel_lengths = torch.tensor([m.shape[-1] for _, m in items], dtype=torch.long)
+    mel = items[0][1].new_zeros(len(items), items[0][1].shape[0], int(mel_lengths.max()))
+    for row, (_, m) in enumerate(items):
+        mel[row, :, : m.shape[-1]] = m
+    return {"tokens": tokens, "token_lengths": token_lengths, "mel": mel,
+            "mel_lengths": mel_lengths}  # fmt: skip
+
+
+class BucketSampler:
+    """Length-bucketed random batches: ``generator → collate_tts(batch_size neighbours)``.
+
+    The utterances are ordered by mel length once; a batch takes ``batch_size`` consecutive
+    ones from a uniformly random start (clamped at the end), so padding stays small while
+    every utterance is equally likely to be drawn (up to the ends of the order).
+
+    Args:
+        items: ``[(tokens (L,), mel (M, N)), ...]``.
+        batch_size: utterances per batch.
+    """
+
+    def __init__(self, items: Sequence[tuple[Tensor, Tensor]], *, batch_size: int) -> None:
+        self.items = sorted(items, key=lambda item: item[1].shape[-1])
+        self.batch_size = min(batch_size, len(items))
+
+    def __call__(self, generator: torch.Generator) -> dict[str, Tensor]:
+        last_start = len(self.items) - self.batch_size
+        start = int(torch.randint(last_start + 1, (), generator=generator))
+        return collate_tts(self.items[start : start + self.batch_size])
+
+
+class TTSDataModule(L.LightningDataModule):
+    """An LJSpeech-layout folder as (tokens, log-mel) batches for a Tacotron 2.
+
+    Everything is loaded and analysed at construction, so a bad folder fails before Lightning
+    starts. Validation: the ids of ``split.json``'s ``val`` split when it has any, otherwise
+    the last ``val_fraction`` of the utterances in file order.
+
+    Args:
+        root: folder with ``metadata.csv`` and ``wavs/``.
+        audio_config: the model's mel analysis (its sample rate is used to load audio).
+        text_processor: text → token ids.
+        val_fraction: share held out for validation when ``split.json`` has no val ids.
+        max_val_utterances: cap on validation utterances.
+        max_utterances: cap on training utterances (None: all).
+        max_frames: utterances with more mel frames are skipped (memory bound).
+        drop_heldout: skip held-out test sentences (see the module docstring).
+        batch_size: utterances per batch.
+        num_workers: DataLoader workers for the training stream.
+        seed: seed of the batch stream.
+    """
+
+    def __init__(
+        self, root: str | Path, *, audio_config: AudioConfig, text_processor: TextProcessor,
+        val_fraction: float = 0.05, max_val_utterances: int | None = 32,
+        max_utterances: int | None = None, max_frames: int = 1000, drop_heldout: bool = True,
+        batch_size: int = 16, num_workers: int = 0, seed: int = 0,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        from synesthesia.data.sentences import is_heldout_sentence
+        from synesthesia.data.speech import load_waveform, read_ljspeech_metadata
+        from synesthesia.transforms import LogMelSpectrogram
+        from synesthesia.utils import read_json
+
+        self.batch_size = _check_int("batch_size", batch_size, 1)
+        self.num_workers = _check_int("num_workers", num_workers, 0)
+        _check_int("max_utterances", max_utterances, 1, optional=True)
+        _check_int("max_val_utterances", max_val_utterances, 1, optional=True)
+        _check_int("max_frames", max_frames, 2)
+        if isinstance(val_fraction, bool) or not 0 < val_fraction < 1:
+            raise ParameterError(f"data.val_fraction={val_fraction!r} must be in (0, 1)")
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ParameterError(f"data.root={str(self.root)!r} is not a folder")
+        metadata = self.root / "metadata.csv"
+        if not metadata.is_file():
+            raise ParameterError(
+                f"data.root={str(self.root)!r} has no metadata.csv (LJSpeech layout: "
+                "metadata.csv with id|text|normalized text, and wavs/<id>.wav)"
+            )
+        rows = read_ljspeech_metadata(metadata)
+        if drop_heldout:
+            rows = [row for row in rows if not is_heldout_sentence(row[1])]
+        val_ids: set[str] = set()
+        split_path = self.root / "split.json"
+        if split_path.is_file():
+            val_ids = set(read_json(split_path).get("val", {}).get("ids", []))
+        if val_ids & {row[0] for row in rows}:
+            train_rows = [row for row in rows if row[0] not in val_ids]
+            val_rows = [row for row in rows if row[0] in val_ids]
+        else:
+            num_val = max(1, int(round(len(rows) * val_fraction)))
+            train_rows, val_rows = rows[:-num_val], rows[-num_val:]
+        if max_utterances is not None:
+            train_rows = train_rows[:max_utterances]
+        if max_val_utterances is not None:
+            val_rows = val_rows[:max_val_utterances]
+        self.audio_config = audio_config
+        self.text_processor = text_processor
+        self.seed = seed
+        analysis = LogMelSpectrogram.from_config(audio_config)
+
+        def load(selected: list[tuple[str, str, str]]) -> list[tuple[Tensor, Tensor]]:
+            items = []
+            for utterance_id, text, normalized in selected:
+                waveform, _ = load_waveform(
+                    self.root / "wavs" / f"{utterance_id}.wav",
+                    sample_rate=audio_config.sample_rate,
+                )
+                if waveform.numel() <= audio_config.n_fft // 2:
+                    continue  # too short for one reflection-padded frame
+                with torch.no_grad():
+                    mel = analysis(waveform)
+                if mel.shape[-1] > max_frames:
+                    continue
+                items.append((text_processor(normalized or text), mel))
+            return items
+
+        self.train_items = load(train_rows)
+        self.val_items = load(val_rows)
+        if not self.train_items or not self.val_items:
+            raise ParameterError(
+                f"data.root={str(self.root)!r} gave {len(self.train_items)} training and "
+                f"{len(self.val_items)} validation utterances (after dropping held-out "
+                f"sentences and clips longer than max_frames={max_frames}); both must be "
+                "non-empty"
+            )
+
+    @property
+    def train_seconds(self) -> float:
+        """Seconds of training speech."""
+        frames = sum(mel.shape[-1] for _, mel in self.train_items)
+        return frames * self.audio_config.hop_length / self.audio_config.sample_rate
+
+    def train_dataloader(self) -> DataLoader:
+        trainer = self.trainer
+        stream = RandomBatchStream(
+            BucketSampler(self.train_items, batch_size=self.batch_size),
+            seed=self.seed,
+            start=batches_consumed(trainer),
+            rank=trainer.global_rank if trainer is not None else 0,
+            world_size=trainer.world_size if trainer is not None else 1,
+        )
+        return DataLoader(
+            stream, batch_size=None, num_workers=self.num_workers, generator=torch.Generator()
+        )
+
+    def val_batches(self) -> list[dict[str, Tensor]]:
+        """The validation utterances in length order, batched."""
+        ordered = sorted(self.val_items, key=lambda item: item[1].shape[-1])
+        size = self.batch_size
+        return [collate_tts(ordered[i : i + size]) for i in range(0, len(ordered), size)]
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(
+            self.val_batches(), batch_size=None, shuffle=False, generator=torch.Generator()
+        )
+
+    def export(self, directory: str | Path) -> Path:
+        """Write ``text_processor.json`` beside the exported model."""
+        path = Path(directory) / TEXT_PROCESSOR_NAME
+        self.text_processor.save(path)
+        return path
+
+
+class TTSSystem(ModelSystem):
+    """Tacotron 2 loss (masked mel before/after post-net, stop BCE, guided attention).
+
+    Validation also logs ``val/diagonality`` (:func:`synesthesia.metrics.diagonality` of the
+    teacher-forced alignments) and draws the first validation utterance's alignment.
+    """
+
+    def __init__(
+        self, *, model_name: str, model_kwargs: dict[str, Any] | None = None,
+        optim: dict[str, Any] | None = None, loss: dict[str, Any] | None = None,
+        figure_dir: str | None = None,
+    ) -> None:  # fmt: skip
+        L.LightningModule.__init__(self)
+        self.save_hyperparameters()
+        self.model = create_model(model_name, **_converted(model_kwargs or {}))
+        self.optim = {**DEFAULTS["optim"], **(optim or {})}
+        self.loss_settings = {**TTS_DEFAULTS["loss"], **(loss or {})}
+        self.figure_dir = figure_dir
+        self._first_alignment: tuple[Tensor, int, int] | None = None
+
+    def self_feeding(self) -> float:
+        """Scheduled-sampling probability at the current step (0 outside training)."""
+        s = self.loss_settings
+        if not self.training or s["self_feeding_max"] <= 0:
+            return 0.0
+        start, end = (
+            s["self_feeding_start"],
+            max(s["self_feeding_end"], s["self_feeding_start"] + 1),
+        )
+        ramp = min(max((self.global_step - start) / (end - start), 0.0), 1.0)
+        return float(s["self_feeding_max"]) * ramp
+
+    def _terms(self, batch: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        outputs = self.model(
+            batch["tokens"], batch["token_lengths"], batch["mel"], batch["mel_lengths"],
+            self_feeding=self.self_feeding(),
+        )  # fmt: skip
+        s = self.loss_settings
+        terms = self.model.loss(
+            outputs, batch["mel"], batch["mel_lengths"], token_lengths=batch["token_lengths"],
+            mel_loss=s["mel_loss"], guided_attention_weight=float(s["guided_attention_weight"]),
+            guided_sigma=float(s["guided_sigma"]),
+        )  # fmt: skip
+        return outputs, terms
+
+    def compute_loss(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        _, terms = self._terms(batch)
+        metrics = {k: terms[k].detach() for k in ("mel", "stop", "guided")}
+        metrics["self_feeding"] = torch.tensor(self.self_feeding())
+        return terms["loss"], metrics
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        from synesthesia.metrics import diagonality
+
+        outputs, terms = self._terms(batch)
+        size = self.batch_size_of(batch)
+        self.log("val/loss", terms["loss"], prog_bar=True, batch_size=size, sync_dist=True)
+        for name in ("mel", "stop", "guided"):
+            self.log(f"val/{name}", terms[name], batch_size=size, sync_dist=True)
+        scores = diagonality(
+            outputs["alignments"], batch["token_lengths"], batch["mel_lengths"],
+            reduction_factor=self.model.reduction_factor,
+        )  # fmt: skip
+        self.log("val/diagonality", scores.mean(), batch_size=size, sync_dist=True)
+        if batch_idx == 0:
+            steps = math.ceil(int(batch["mel_lengths"][0]) / self.model.reduction_factor)
+            self._first_alignment = (
+                outputs["alignments"][0].detach().cpu(),
+                steps,
+                int(batch["token_lengths"][0]),
+            )
+        return terms["loss"]
+
+    def on_validation_epoch_end(self) -> None:
+        if self._first_alignment is None or not self.trainer.is_global_zero:
+            return
+        from synesthesia.viz.attention import plot_alignment
+
+        alignment, steps, tokens = self._first_alignment
+        self._first_alignment = None
+        title = f"step {self.global_step}"
+        figure = plot_alignment(alignment[:steps, :tokens], title=title,
+                                reduction_factor=self.model.reduction_factor)  # fmt: skip
+        try:
+            for logger in self.loggers:
+                experiment = getattr(logger, "experiment", None)
+                if hasattr(experiment, "add_figure"):
+                    experiment.add_figure("val/alignment", figure, self.global_step, close=False)
+            if self.figure_dir is not None:
+                from synesthesia.utils import atomic_path
+
+                path = Path(self.figure_dir) / f"step={self.global_step:06d}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(path) as tmp:
+                    figure.savefig(tmp, format="png", dpi=80)
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+
+    def batch_size_of(self, batch: dict[str, Tensor]) -> int:
+        return int(batch["tokens"].shape[0])
+
+
+def _converted(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``model.kwargs`` with an ``audio_config`` mapping turned into an AudioConfig."""
+    kwargs = dict(kwargs)
+    audio = kwargs.get("audio_config")
+    if isinstance(audio, dict):
+        kwargs["audio_config"] = AudioConfig.from_dict(audio)
+    elif audio is not None and not isinstance(audio, AudioConfig):
+        raise ParameterError(f"model.kwargs.audio_config={audio!r} must be a mapping of fields")
+    return kwargs
+
+
+def _check_loss(loss: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(loss) - set(TTS_DEFAULTS["loss"]))
+    if unknown:
+        raise ParameterError(f"unknown config key 'loss.{unknown[0]}'; known: "
+                             f"{sorted(TTS_DEFAULTS['loss'])}")  # fmt: skip
+    loss = {**TTS_DEFAULTS["loss"], **loss}
+    if loss["mel_loss"] not in ("l1", "l2"):
+        raise ParameterError(f"config loss.mel_loss={loss['mel_loss']!r} must be 'l1' or 'l2'")
+    for name in ("guided_attention_weight", "guided_sigma", "self_feeding_max"):
+        value = loss[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ParameterError(f"config loss.{name}={value!r} must be a number >= 0")
+    if loss["self_feeding_max"] > 1:
+        raise ParameterError(f"config loss.self_feeding_max={loss['self_feeding_max']!r} must "
+                             "be <= 1")  # fmt: skip
+    for name in ("self_feeding_start", "self_feeding_end"):
+        value = loss[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ParameterError(f"config loss.{name}={value!r} must be an integer >= 0")
+    if loss["guided_sigma"] == 0:
+        raise ParameterError("config loss.guided_sigma=0 must be > 0")
+    return loss
+
+
+def train_tts(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
+    """Train a Tacotron 2 as ``config`` (see :data:`TTS_DEFAULTS`) says; export it."""
+    data = dict(config["data"])
+    unknown = sorted(set(data) - set(TTS_DEFAULTS["data"]))
+    if unknown:
+        raise ParameterError(
+            f"unknown config key 'data.{unknown[0]}'; known: {sorted(TTS_DEFAULTS['data'])}"
+        )
+    data = {**TTS_DEFAULTS["data"], **data}
+    loss = _check_loss(dict(config.get("loss", {})))
+    trainer = config["trainer"]
+    if trainer["max_steps"] is None:
+        raise ParameterError(
+            "trainer.max_steps=None: text-to-speech trains on an endless stream of batches, "
+            "so set trainer.max_steps (trainer.max_epochs does not apply)"
+        )
+    if not isinstance(trainer["val_check_interval"], int):
+        raise ParameterError(
+            f"trainer.val_check_interval={trainer['val_check_interval']!r} must be a number of "
+            "steps (an integer) for the endless training stream"
+        )
+    if data["root"] is None:
+        raise ParameterError("data.root=None: give the speech folder (--data DIR)")
+    processor = TextProcessor(data.pop("text_mode"), voice=data.pop("voice"))
+    name = config["model"]["name"]
+    if not name:
+        raise ParameterError("model.name=None must name a registered acoustic model, e.g. "
+                             "tacotron2_tiny")  # fmt: skip
+    kwargs = dict(config["model"]["kwargs"])
+    try:  # the preset as configured, to check what it is before adding the symbol count
+        probe = create_model(name, **_converted(kwargs))
+    except TypeError as exc:
+        raise ParameterError(f"model.name={name!r} does not build with {kwargs}: {exc}") from None
+    audio_config = getattr(probe, "audio_config", None)
+    if probe.architecture != "tacotron2" or not isinstance(audio_config, AudioConfig):
+        raise ParameterError(f"model.name={name!r} is a {probe.architecture!r} model, not an "
+                             "acoustic model (tacotron2)")  # fmt: skip
+    kwargs.setdefault("num_symbols", len(processor.symbol_table))
+    if kwargs["num_symbols"] != len(processor.symbol_table):
+        raise ParameterError(
+            f"model.kwargs.num_symbols={kwargs['num_symbols']} differs from the "
+            f"{len(processor.symbol_table)} symbols of text mode {processor.mode!r}"
+        )
+    del probe
+    datamodule = TTSDataModule(
+        data.pop("root"), audio_config=audio_config, text_processor=processor,
+        seed=config["seed"], **data,
+    )  # fmt: skip
+    L.seed_everything(config["seed"], workers=True, verbose=False)
+    system = TTSSystem(
+        model_name=name, model_kwargs=kwargs, optim=config["optim"], loss=loss,
+        figure_dir=str(Path(config["out_dir"]) / "alignments"),
+    )  # fmt: skip
+    log.info(
+        "training %s (%d parameters, %s input, %d symbols) on %d utterances (%.1f min), "
+        "validating on %d",
+        name, system.model.num_parameters, processor.mode, len(processor.symbol_table),
+        len(datamodule.train_items), datamodule.train_seconds / 60, len(datamodule.val_items),
+    )  # fmt: skip
+    return fit(system, datamodule, config, callbacks=list(callbacks))
