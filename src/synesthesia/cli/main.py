@@ -21,7 +21,7 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: subcommand modules, in the order --help lists them
 COMMANDS: tuple[str, ...] = (
-    "demo", "lm", "caption", "data", "judge", "audio", "embed", "scene", "vocoder",
+    "demo", "lm", "caption", "data", "judge", "audio", "embed", "scene", "vocoder", "tts", "speak",
 )  # fmt: skip
 
 EXIT_USAGE = 2

@@ -8,3 +8,7 @@ __all__ = ["CaptionResult", "ImageCaptioner", "asset_path", "list_pretrained", "
 from synesthesia.pipelines.retrieval import AudioImageRetriever, Ranking  # noqa: E402
 
 __all__ += ["AudioImageRetriever", "Ranking"]
+
+from synesthesia.pipelines.tts import Speech, TextToSpeech  # noqa: E402
+
+__all__ += ["Speech", "TextToSpeech"]

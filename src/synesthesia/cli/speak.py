@@ -1,0 +1,99 @@
+"""``synesthesia speak "text" -o OUT.wav``: text-to-speech with a trained Tacotron 2.
+
+Never imports Lightning. Without ``--model`` the shipped ``tts_espeak`` model speaks; the
+vocoder is Griffin-Lim unless ``--vocoder DIR`` names a WaveNet trained on the same
+AudioConfig.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from synesthesia.errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+#: texts longer than this are refused (split long documents yourself)
+MAX_CHARS = 100_000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "speak",
+        help="text-to-speech: write TEXT as speech to OUT.wav",
+        description="Synthesise speech: text → normalisation and phonemes → Tacotron 2 "
+        "log-mel → Griffin-Lim (default) or a WaveNet vocoder → OUT.wav. Long text is split "
+        "into sentences. Prints the duration, the real-time factor and, with "
+        "--alignment-out, draws each sentence's attention alignment.",
+    )
+    p.add_argument("text", help="the text to speak ('-' reads it from standard input)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="output .wav")
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="acoustic model folder (OUT/model of 'tts train'; default: the shipped tts_espeak)",
+    )
+    p.add_argument(
+        "--vocoder",
+        default="griffin-lim",
+        help="'griffin-lim' (default) or a WaveNet model folder trained on the same AudioConfig",
+    )
+    p.add_argument(
+        "--griffin-lim-iters", type=int, default=32, help="Griffin-Lim iterations (default 32)"
+    )
+    p.add_argument(
+        "--alignment-out", type=Path, default=None, help="write the alignment figure (PNG)"
+    )
+    p.add_argument("--mel-out", type=Path, default=None, help="also write the log-mel (.npy)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from synesthesia.io import save_audio
+    from synesthesia.pipelines.tts import TextToSpeech
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if len(text) > MAX_CHARS:
+        raise ParameterError(f"text has {len(text)} characters; at most {MAX_CHARS} per call")
+    if args.output.suffix.lower() != ".wav":
+        raise ParameterError(f"--output={str(args.output)!r} must end in .wav")
+    if args.model is not None and not args.model.is_dir():
+        raise ParameterError(f"--model={str(args.model)!r} is not a folder")
+    vocoder = None if args.vocoder == "griffin-lim" else Path(args.vocoder)
+    if vocoder is not None and not vocoder.is_dir():
+        raise ParameterError(
+            f"--vocoder={args.vocoder!r} must be 'griffin-lim' or a WaveNet model folder"
+        )
+    tts = TextToSpeech.from_pretrained(
+        args.model, vocoder=vocoder, griffin_lim_iters=args.griffin_lim_iters
+    )
+    start = time.perf_counter()
+    speech = tts(text, progress=vocoder is not None)
+    elapsed = time.perf_counter() - start
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    save_audio(args.output, speech.waveform, speech.sample_rate)
+    cut = sum(not s for s in speech.stopped)
+    if cut:
+        log.warning("%d of %d sentences reached the decoder step limit without a stop token",
+                    cut, len(speech.stopped))  # fmt: skip
+    if args.mel_out is not None:
+        from synesthesia.pipelines.vocoder import save_mel
+
+        save_mel(args.mel_out, speech.mel, tts.audio_config)
+    if args.alignment_out is not None:
+        from synesthesia.viz.tts import save_alignment_figure
+
+        save_alignment_figure(args.alignment_out, speech, hop_seconds=tts.audio_config.hop_length
+                              / tts.audio_config.sample_rate,
+                              reduction_factor=tts.acoustic_model.reduction_factor)  # fmt: skip
+    print(
+        f"wrote {args.output}: {speech.duration:.2f} s at {speech.sample_rate} Hz, "
+        f"{len(speech.sentences)} sentence(s), synthesised in {elapsed:.2f} s "
+        f"(real-time factor {elapsed / max(speech.duration, 1e-9):.3f})"
+    )
+    return 0

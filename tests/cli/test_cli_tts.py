@@ -1,0 +1,175 @@
+"""``synesthesia tts train`` and ``synesthesia speak``: train → export → reload → speak end to
+end, resume, the shipped voice, and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from synesthesia.cli.main import main
+from synesthesia.config import AudioConfig
+from synesthesia.models import Tacotron2, create_model
+from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME, load_acoustic_model
+from synesthesia.text import TextProcessor
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tts_corpus")
+    code = main(["data", "espeak", "--out", str(out), "--num-utterances", "24", "--kind", "grid",
+                 "--voices", "en-us", "--sample-rate", "16000"])  # fmt: skip
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """An untrained tacotron2_tiny folder with its text processor (for the error tests)."""
+    directory = tmp_path_factory.mktemp("tiny_tts")
+    processor = TextProcessor("phonemes")
+    torch.manual_seed(0)
+    create_model("tacotron2_tiny", num_symbols=len(processor.symbol_table)).save_pretrained(
+        directory
+    )
+    processor.save(directory / TEXT_PROCESSOR_NAME)
+    return directory
+
+
+def _error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def _val_column(out_dir: Path, name: str) -> list[float]:
+    values = []
+    for path in sorted((out_dir / "logs" / "csv").glob("version_*/metrics.csv")):
+        with path.open() as handle:
+            values += [float(r[name]) for r in csv.DictReader(handle) if r.get(name)]
+    return values
+
+
+def _train(corpus: Path, out: Path, steps: int) -> int:
+    return main(
+        ["tts", "train", "--data", str(corpus), "--out", str(out), "--max-steps", str(steps),
+         "--set", "model.name=tacotron2_tiny", "data.batch_size=4", "data.val_fraction=0.2",
+         "trainer.val_check_interval=10", "trainer.progress_bar=false",
+         "trainer.accelerator=cpu", "optim.warmup_steps=5", "optim.lr=3e-3"]
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_train_export_reload_speak(corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(corpus, out, 30) == 0
+    printed = capsys.readouterr().out
+    assert "trained 30 steps" in printed and "val/diagonality" in printed
+    losses = _val_column(out, "val/loss")
+    assert len(losses) == 3 and losses[-1] < losses[0], losses  # it learns
+    assert len(_val_column(out, "val/diagonality")) == 3
+    figures = sorted((out / "alignments").glob("step=*.png"))
+    assert [f.name for f in figures] == ["step=000010.png", "step=000020.png", "step=000030.png"]
+    model, processor = load_acoustic_model(out / "model")
+    assert isinstance(model, Tacotron2) and processor.mode == "phonemes"
+    assert model.audio_config.sample_rate == 16000
+
+    # resume: a second call with more steps continues from last.ckpt
+    assert _train(corpus, out, 35) == 0
+    assert "trained 35 steps" in capsys.readouterr().out
+
+    wav, figure, mel = tmp_path / "say.wav", tmp_path / "align.png", tmp_path / "say.npy"
+    code = main(["speak", "Place red at F two now. Then stop!", "-o", str(wav), "--model",
+                 str(out / "model"), "--alignment-out", str(figure), "--mel-out", str(mel),
+                 "--griffin-lim-iters", "4"])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "2 sentence(s)" in printed and "real-time factor" in printed
+    data, rate = soundfile.read(str(wav))
+    assert rate == 16000 and len(data) > 0 and np.isfinite(data).all()
+    assert figure.stat().st_size > 1000
+    assert np.load(mel).shape[0] == model.audio_config.n_mels
+    assert AudioConfig.from_json(tmp_path / "say.json") == model.audio_config
+
+
+def test_speak_with_the_shipped_voice(tmp_path, capsys):
+    wav = tmp_path / "hello.wav"
+    assert main(["speak", "Bin blue at A one soon.", "-o", str(wav)]) == 0
+    assert "1 sentence(s)" in capsys.readouterr().out
+    data, rate = soundfile.read(str(wav))
+    assert rate == 16000 and 0.5 < len(data) / rate < 5.0 and np.abs(data).max() > 0.01
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("", "nothing to speak"), ("?!", "nothing to speak"), ("\U0001f600", "nothing to speak")],
+)
+def test_speak_unspeakable_text_is_one_line(tiny_model, tmp_path, capsys, text, match):
+    code = main(["speak", text, "-o", str(tmp_path / "x.wav"), "--model", str(tiny_model)])
+    assert code == 2
+    assert match in _error(capsys)
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_speak_bad_arguments_are_one_line(tiny_model, tmp_path, capsys):
+    out = str(tmp_path / "x.wav")
+    assert main(["speak", "hi", "-o", str(tmp_path / "x.mp3"), "--model", str(tiny_model)]) == 2
+    assert ".wav" in _error(capsys)
+    assert main(["speak", "hi", "-o", out, "--model", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in _error(capsys)
+    assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--vocoder",
+                 str(tmp_path / "nowhere")]) == 2  # fmt: skip
+    assert "griffin-lim" in _error(capsys)
+    wavenet = tmp_path / "wavenet"
+    create_model("wavenet_tiny").save_pretrained(wavenet)
+    assert main(["speak", "hi", "-o", out, "--model", str(wavenet)]) == 2
+    assert "not a 'tacotron2'" in _error(capsys)
+    # a vocoder trained on another AudioConfig than the acoustic model's
+    assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--vocoder",
+                 str(wavenet)]) == 2  # fmt: skip
+    assert "different AudioConfig" in _error(capsys)
+    assert main(["speak", "x" * 100_001, "-o", out, "--model", str(tiny_model)]) == 2
+    assert "characters" in _error(capsys)
+    assert not Path(out).exists()
+
+
+def test_tts_train_bad_config_is_one_line(corpus, tmp_path, capsys):
+    base = ["tts", "train", "--data", str(corpus), "--out", str(tmp_path / "r")]
+    assert main([*base, "--set", "model.name=wavenet_tiny"]) == 2
+    assert "not an acoustic model" in _error(capsys)
+    assert main([*base, "--set", "data.text_mode=klingon"]) == 2
+    assert "mode" in _error(capsys)
+    assert main([*base, "--set", "loss.guided_sigma=0"]) == 2
+    assert "guided_sigma" in _error(capsys)
+    assert main([*base, "--set", "data.colour=blue"]) == 2
+    assert "data.colour" in _error(capsys)
+    assert main(["tts", "train", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in _error(capsys)
+
+
+def test_speak_does_not_import_lightning(tiny_model, tmp_path):
+    script = (
+        "import sys; from synesthesia.cli.main import main; "
+        f"code = main(['speak', 'hello', '-o', {str(tmp_path / 'x.wav')!r}, '--model', "
+        f"{str(tiny_model)!r}, '--griffin-lim-iters', '2']); "
+        "assert code == 0, code; "
+        "assert not any(m.split('.')[0] in ('lightning', 'pytorch_lightning') "
+        "for m in sys.modules), 'lightning imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
