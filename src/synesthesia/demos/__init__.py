@@ -24,6 +24,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "embed": ("Joint audio–image embeddings", "synesthesia.demos.embed:run"),
     "scene": ("Scene recognition by sound", "synesthesia.demos.scene:run"),
     "vocoder": ("WaveNet vocoder", "synesthesia.demos.vocoder:run"),
+    "speech": ("Text-to-speech", "synesthesia.demos.speech:run"),
 }
 
 

@@ -1,0 +1,92 @@
+"""Text-to-speech synthesis speed: real-time factors of the acoustic model and the pipeline.
+
+RTF = synthesis wall time / seconds of audio produced (lower is faster; 0.05 = 20x real
+time). Measured on held-out GRID and general sentences (the texts a user would type) with the
+shipped ``tts_espeak`` model or ``--model DIR``:
+
+* acoustic model: text processing + Tacotron 2 decoding until the stop token, batch 1
+  (sentence by sentence) and batch 8;
+* whole pipeline with our Griffin-Lim (32 iterations, momentum 0.99): text → waveform;
+* reference in the same process: librosa's Griffin-Lim
+  (``librosa.feature.inverse.mel_to_audio``, 32 iterations, momentum 0.99) on the same
+  predicted mels, alone.
+
+Targets (issue 7, 2 CPU cores): acoustic RTF <= 0.05 at batch 1; pipeline RTF <= 0.2.
+
+    python benchmarks/tts.py [--model DIR] [--sentences 16] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from synesthesia.data.sentences import heldout_sentences
+from synesthesia.pipelines.tts import TextToSpeech
+
+
+def _timed(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="acoustic model folder")
+    parser.add_argument("--sentences", type=int, default=16, help="test sentences (half GRID)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (median)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    import librosa
+
+    tts = TextToSpeech.from_pretrained(args.model, griffin_lim_iters=32)
+    c = tts.audio_config
+    half = args.sentences // 2
+    texts = [s.normalized for s in heldout_sentences("grid", half, seed=1)]
+    texts += [s.normalized for s in heldout_sentences("general", args.sentences - half)]
+    tts.batch(texts[:2])  # warm-up
+    mels = [m for m, _, _, _ in tts.mels(texts)]
+    seconds = sum(m.shape[-1] for m in mels) * c.hop_length / c.sample_rate
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, librosa "
+          f"{librosa.__version__}; {len(texts)} sentences, {seconds:.1f} s of speech at "
+          f"{c.sample_rate} Hz; median of {args.repeats}")  # fmt: skip
+    rows = []
+    for batch in (1, 8):
+        tts.batch_size = batch
+        acoustic = _timed(lambda: tts.mels(texts), args.repeats)
+        pipeline = _timed(lambda: tts.batch(texts), args.repeats)
+        rows.append((batch, acoustic / seconds, pipeline / seconds))
+
+    def librosa_gl():
+        for mel in mels:
+            librosa.feature.inverse.mel_to_audio(
+                np.exp(mel.double().numpy()), sr=c.sample_rate, n_fft=c.n_fft,
+                hop_length=c.hop_length, win_length=c.win_length, center=True,
+                power=c.power, n_iter=32, fmin=c.f_min, fmax=c.f_max_hz,  # momentum 0.99 (default)
+                htk=c.mel_scale == "htk", norm=c.norm,
+            )  # fmt: skip
+
+    librosa_gl()  # warm-up (first-call compilation)
+    reference = _timed(librosa_gl, args.repeats) / seconds
+    ours_gl = _timed(lambda: tts.vocode(mels), args.repeats) / seconds
+    print(f"{'':34} {'RTF':>7}  target")
+    for batch, acoustic, pipeline in rows:
+        print(f"acoustic model, batch {batch:<2}           {acoustic:7.4f}  "
+              f"{'<= 0.05' if batch == 1 else ''}")  # fmt: skip
+        print(f"pipeline (our Griffin-Lim), batch {batch:<2} {pipeline:7.4f}  <= 0.2")
+    print(f"our Griffin-Lim alone (32 it)      {ours_gl:7.4f}")
+    print(f"librosa Griffin-Lim alone (32 it)  {reference:7.4f}  ({reference / ours_gl:.1f}x ours)")
+
+
+if __name__ == "__main__":
+    main()

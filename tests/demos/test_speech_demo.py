@@ -1,0 +1,28 @@
+"""The "Text-to-speech" demo section speaks two held-out sentences with the shipped voice."""
+
+import torch
+
+from synesthesia.demos import SECTIONS
+from synesthesia.demos.speech import run
+from synesthesia.viz.report import Report
+
+
+def test_section_is_registered():
+    assert SECTIONS["speech"] == ("Text-to-speech", "synesthesia.demos.speech:run")
+
+
+def test_speech_section_fills_the_report(tmp_path):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        report = Report("test")
+        report.section("Text-to-speech")
+        run(report, workdir=tmp_path, seed=0)
+    finally:
+        torch.set_num_threads(previous)
+    html = report.render()
+    assert html.count("<audio") == 4 and html.count("data:image/png") == 2
+    assert "real-time factor" in html and "judge transcript" in html
+    names = sorted(p.name for p in (tmp_path / "audio").iterdir())
+    assert names == ["speech_general_espeak.wav", "speech_general_tts.wav",
+                     "speech_grid_espeak.wav", "speech_grid_tts.wav"]  # fmt: skip
