@@ -106,7 +106,8 @@ class TextToSpeech:
         temperature: WaveNet sampling temperature.
         attention_window: monotonic attention constraint of free-running decoding (see
             :meth:`~synesthesia.models.Tacotron2.infer`); None (default): unconstrained (on the
-            shipped voice the (1, 3) window raised held-out GRID WER from 0.158 to 0.192).
+            second training run (v2, docs/results.md) the (1, 3) window raised held-out GRID WER
+            from 0.158 to 0.192).
     """
 
     def __init__(
