@@ -26,7 +26,13 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["RandomBatchStream", "batch_generator", "batches_consumed"]
+__all__ = [
+    "RandomBatchStream",
+    "batch_generator",
+    "batches_consumed",
+    "check_data_int",
+    "stream_loader",
+]
 
 
 def batch_generator(seed: int, index: int) -> torch.Generator:
@@ -86,3 +92,32 @@ def batches_consumed(trainer: L.Trainer | None) -> int:
     if trainer is None:
         return 0
     return int(trainer.fit_loop.epoch_loop.batch_progress.total.completed)
+
+
+def stream_loader(
+    make_batch: Callable[[torch.Generator], Any], *, seed: int, trainer: L.Trainer | None,
+    num_workers: int = 0,
+):  # fmt: skip
+    """A DataLoader over a :class:`RandomBatchStream` that resumes where ``trainer`` stopped
+    and splits the stream over DDP ranks (call it from ``train_dataloader``)."""
+    from torch.utils.data import DataLoader
+
+    stream = RandomBatchStream(
+        make_batch,
+        seed=seed,
+        start=batches_consumed(trainer),
+        rank=trainer.global_rank if trainer is not None else 0,
+        world_size=trainer.world_size if trainer is not None else 1,
+    )
+    return DataLoader(stream, batch_size=None, num_workers=num_workers, generator=torch.Generator())
+
+
+def check_data_int(name: str, value: Any, low: int, *, optional: bool = False) -> int | None:
+    """``value`` of config key ``data.<name>`` if it is an integer >= ``low`` (or None when
+    ``optional``); otherwise ParameterError quoting it."""
+    if optional and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        rule = f"an integer >= {low}" + (" or null" if optional else "")
+        raise ParameterError(f"data.{name}={value!r} must be {rule}")
+    return value

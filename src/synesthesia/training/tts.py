@@ -43,9 +43,10 @@ from torch.utils.data import DataLoader
 from synesthesia.config import AudioConfig
 from synesthesia.errors import ParameterError
 from synesthesia.models import create_model
+from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME
 from synesthesia.text import TextProcessor
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.data import check_data_int, stream_loader
 from synesthesia.training.fit import FitResult, fit
 from synesthesia.training.system import ModelSystem
 
@@ -61,7 +62,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TEXT_PROCESSOR_NAME = "text_processor.json"
 
 #: defaults of ``synesthesia tts train`` (configs/tts/espeak.yaml spells them out)
 TTS_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
@@ -93,13 +93,6 @@ TTS_DEFAULTS["optim"].update(lr=1.0e-3, warmup_steps=100, weight_decay=1.0e-6)
 TTS_DEFAULTS["trainer"].update(val_check_interval=200, num_sanity_val_steps=0)
 
 
-def _check_int(name: str, value: Any, low: int, *, optional: bool = False) -> int | None:
-    if optional and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        rule = f"an integer >= {low}" + (" or null" if optional else "")
-        raise ParameterError(f"data.{name}={value!r} must be {rule}")
-    return value
 
 
 def collate_tts(items: Sequence[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
@@ -176,11 +169,11 @@ class TTSDataModule(L.LightningDataModule):
         from synesthesia.transforms import LogMelSpectrogram
         from synesthesia.utils import read_json
 
-        self.batch_size = _check_int("batch_size", batch_size, 1)
-        self.num_workers = _check_int("num_workers", num_workers, 0)
-        _check_int("max_utterances", max_utterances, 1, optional=True)
-        _check_int("max_val_utterances", max_val_utterances, 1, optional=True)
-        _check_int("max_frames", max_frames, 2)
+        self.batch_size = check_data_int("batch_size", batch_size, 1)
+        self.num_workers = check_data_int("num_workers", num_workers, 0)
+        check_data_int("max_utterances", max_utterances, 1, optional=True)
+        check_data_int("max_val_utterances", max_val_utterances, 1, optional=True)
+        check_data_int("max_frames", max_frames, 2)
         if isinstance(val_fraction, bool) or not 0 < val_fraction < 1:
             raise ParameterError(f"data.val_fraction={val_fraction!r} must be in (0, 1)")
         self.root = Path(root)
@@ -247,16 +240,9 @@ class TTSDataModule(L.LightningDataModule):
         return frames * self.audio_config.hop_length / self.audio_config.sample_rate
 
     def train_dataloader(self) -> DataLoader:
-        trainer = self.trainer
-        stream = RandomBatchStream(
-            BucketSampler(self.train_items, batch_size=self.batch_size),
-            seed=self.seed,
-            start=batches_consumed(trainer),
-            rank=trainer.global_rank if trainer is not None else 0,
-            world_size=trainer.world_size if trainer is not None else 1,
-        )
-        return DataLoader(
-            stream, batch_size=None, num_workers=self.num_workers, generator=torch.Generator()
+        sampler = BucketSampler(self.train_items, batch_size=self.batch_size)
+        return stream_loader(
+            sampler, seed=self.seed, trainer=self.trainer, num_workers=self.num_workers
         )
 
     def val_batches(self) -> list[dict[str, Tensor]]:

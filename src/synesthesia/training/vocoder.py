@@ -38,7 +38,7 @@ from synesthesia.data.vocoder import collate_vocoder
 from synesthesia.errors import ParameterError
 from synesthesia.models import create_model
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.data import check_data_int, stream_loader
 from synesthesia.training.fit import FitResult, fit
 from synesthesia.training.system import ModelSystem
 
@@ -75,13 +75,6 @@ VOCODER_DEFAULTS["trainer"].update(val_check_interval=100, limit_val_batches=Non
 AUDIO_CONFIG_NAME = "audio_config.json"
 
 
-def _check_int(name: str, value: Any, low: int, *, optional: bool = False) -> int | None:
-    if optional and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        rule = f"an integer >= {low}" + (" or null" if optional else "")
-        raise ParameterError(f"data.{name}={value!r} must be {rule}")
-    return value
 
 
 def _split_ids(root: Path, split: str | None) -> set[str] | None:
@@ -231,12 +224,12 @@ class VocoderDataModule(L.LightningDataModule):
             ("segment_length", segment_length),
             ("val_segment_length", val_segment_length),
         ):
-            if _check_int(name, value, 1) % hop:
+            if check_data_int(name, value, 1) % hop:
                 raise ParameterError(f"data.{name}={value} must be a multiple of hop_length={hop}")
-        self.batch_size = _check_int("batch_size", batch_size, 1)
-        self.num_workers = _check_int("num_workers", num_workers, 0)
-        _check_int("max_utterances", max_utterances, 1, optional=True)
-        _check_int("max_val_utterances", max_val_utterances, 1, optional=True)
+        self.batch_size = check_data_int("batch_size", batch_size, 1)
+        self.num_workers = check_data_int("num_workers", num_workers, 0)
+        check_data_int("max_utterances", max_utterances, 1, optional=True)
+        check_data_int("max_val_utterances", max_val_utterances, 1, optional=True)
         if isinstance(val_fraction, bool) or not 0 < val_fraction < 1:
             raise ParameterError(f"data.val_fraction={val_fraction!r} must be in (0, 1)")
         self.audio_config = audio_config
@@ -278,22 +271,14 @@ class VocoderDataModule(L.LightningDataModule):
         return sum(w.numel() for w, _ in self.train_pairs)
 
     def train_dataloader(self) -> DataLoader:
-        trainer = self.trainer
         sampler = CropSampler(
             self.train_pairs,
             hop_length=self.audio_config.hop_length,
             segment_length=self.segment_length,
             batch_size=self.batch_size,
         )
-        stream = RandomBatchStream(
-            sampler,
-            seed=self.seed,
-            start=batches_consumed(trainer),
-            rank=trainer.global_rank if trainer is not None else 0,
-            world_size=trainer.world_size if trainer is not None else 1,
-        )
-        return DataLoader(
-            stream, batch_size=None, num_workers=self.num_workers, generator=torch.Generator()
+        return stream_loader(
+            sampler, seed=self.seed, trainer=self.trainer, num_workers=self.num_workers
         )
 
     def val_batches(self) -> list[dict[str, Tensor]]:
