@@ -222,9 +222,11 @@ def test_batched_equals_per_item():
     )
 
 
-@pytest.mark.parametrize("shape", [(12000,), (2, 12000), (3, 2, 1500)])
+@pytest.mark.parametrize("shape", [(24000,), (2, 12000), (3, 2, 1500)])
 def test_blockwise_path_equals_autograd_path(shape):
-    # without autograd the STFT runs block by block over frames; with it, in one piece
+    # without autograd the STFT runs block by block over frames; with it, in one piece.
+    # (24000,): runs of BLOCK_FRAMES; (2, 12000): 376 frames, one block per item; (3, 2, 1500):
+    # several items per block
     x = torch.from_numpy(_signal(*shape))
     kwargs = dict(
         n_fft=256, hop_length=32, win_length=256, window="hann", center=True, pad_mode="reflect"

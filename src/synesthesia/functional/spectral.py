@@ -191,8 +191,13 @@ def frame_blocks(num_frames: int, num_items: int) -> list[tuple[slice, slice]]:
     """(items, frames) index pairs covering (B, N) in blocks of about ``BLOCK_FRAMES`` frames.
 
     Long signals are cut per item into runs of ``BLOCK_FRAMES`` consecutive frames (one
-    contiguous stretch of memory each); short ones are grouped several items to a block.
+    contiguous stretch of memory each); items of ``BLOCK_FRAMES`` to ``2 * BLOCK_FRAMES - 1``
+    frames are one block each (not a full block plus a small remainder: 16 × 4 s at hop 256,
+    345 frames each, took 5.7 ms that way and 4.9 ms this way); short ones are grouped several
+    items to a block.
     """
+    if BLOCK_FRAMES <= num_frames < 2 * BLOCK_FRAMES:
+        return [(slice(b, b + 1), slice(0, num_frames)) for b in range(num_items)]
     if num_frames >= BLOCK_FRAMES:
         return [
             (slice(b, b + 1), slice(n, min(n + BLOCK_FRAMES, num_frames)))
