@@ -19,13 +19,7 @@ from synesthesia.models import Tacotron2, create_model
 from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME, load_acoustic_model
 from synesthesia.text import TextProcessor
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,7 @@ AUDIO = AudioConfig(sample_rate=22050, n_fft=1024, hop_length=256, win_length=10
                     f_max=8000.0)  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _batch(num_mels: int = 20):
