@@ -317,3 +317,20 @@ def test_center_padding_equals_torch_pad(pad_mode, length, pad):
     (g_expected,) = torch.autograd.grad(expected, x, grad)
     (g_got,) = torch.autograd.grad(got, x, grad)
     torch.testing.assert_close(g_got, g_expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.complex64])
+def test_finite_check_catches_every_non_finite_pattern_and_passes_overflowing_sums(dtype):
+    # the check sums first and runs the exact test only when the sum is not finite
+    from synesthesia.functional._checks import check_finite
+
+    big = torch.finfo(torch.float32 if dtype != torch.float64 else dtype).max
+    check_finite("x", torch.full((1000,), big / 2, dtype=dtype))  # sum overflows, entries finite
+    check_finite("x", torch.empty(0, dtype=dtype))
+    for bad in ([float("nan")], [float("inf")], [float("-inf")], [float("inf"), float("-inf")]):
+        x = torch.zeros(1000, dtype=dtype)
+        x[3 : 3 + len(bad)] = torch.tensor(bad, dtype=dtype)
+        with pytest.raises(ParameterError, match="NaN or infinite"):
+            check_finite("x", x)
+    with pytest.raises(ParameterError, match="NaN or infinite"):
+        check_finite("x", torch.tensor([big, big, float("nan")], dtype=dtype))
