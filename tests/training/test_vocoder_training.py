@@ -63,3 +63,25 @@ def test_folder_without_split_holds_out_last_files(tmp_path):
     with pytest.raises(ParameterError, match="segment_length"):
         VocoderDataModule(tmp_path, audio_config=CONFIG, segment_length=100)
     assert np.isfinite(batches[0]["mel"].numpy()).all()
+
+
+def test_corpus_with_empty_validation_split_holds_out_last_training_files(tmp_path):
+    # `synesthesia data espeak --voices en-us` writes a split.json whose val split is empty
+    # (one voice cannot be held out): the last val_fraction of the train split validates
+    import json
+
+    (tmp_path / "wavs").mkdir()
+    ids = [f"ES-{i:05d}" for i in range(5)]
+    for name, wave in zip(ids, _utterances(5)):
+        soundfile.write(str(tmp_path / "wavs" / f"{name}.wav"), wave.numpy().clip(-1, 1), 8000)
+    (tmp_path / "metadata.csv").write_text("".join(f"{i}|a b|a b\n" for i in ids))
+    splits = {"train": {"ids": ids[:4], "voices": ["en-us"]}, "val": {"ids": [], "voices": []},
+              "test": {"ids": ids[4:], "voices": []}}  # fmt: skip
+    (tmp_path / "split.json").write_text(json.dumps(splits))
+    data = VocoderDataModule(
+        tmp_path, audio_config=CONFIG, val_fraction=0.25, segment_length=256,
+        val_segment_length=512, batch_size=2,
+    )  # fmt: skip
+    # train split = clips 0-3 (1000, 1500, 2000, 2500 samples); clip 3 validates, 4 is test
+    assert [w.numel() for w, _ in data.train_pairs] == [1000, 1500, 2000]
+    assert [w.numel() for w, _ in data.val_pairs] == [2500]

@@ -185,8 +185,9 @@ class VocoderDataModule(L.LightningDataModule):
 
     Loads every utterance at construction (so a bad folder fails before Lightning starts).
     Training and validation utterances come from ``split.json`` (``train_split`` /
-    ``val_split``, whole voices held out) when the folder has one; otherwise the last
-    ``val_fraction`` of the files is held out.
+    ``val_split``, whole voices held out) when the folder has one and its validation split is
+    not empty; otherwise (no ``split.json``, or a corpus of too few voices to hold one out) the
+    last ``val_fraction`` of the (training) files is held out.
 
     Args:
         root: LJSpeech-layout folder or a folder of audio files.
@@ -238,15 +239,18 @@ class VocoderDataModule(L.LightningDataModule):
         self.seed = seed
         self.root = Path(root)
         rate = audio_config.sample_rate
-        if _split_ids(self.root, train_split) is not None:
+        has_splits = _split_ids(self.root, train_split) is not None
+        if has_splits and _split_ids(self.root, val_split):
             train = load_utterances(
                 self.root, sample_rate=rate, split=train_split, max_utterances=max_utterances
             )
             val = load_utterances(
                 self.root, sample_rate=rate, split=val_split, max_utterances=max_val_utterances
             )
-        else:
-            every = load_utterances(self.root, sample_rate=rate)
+        else:  # no split.json, or an empty validation split (a corpus of one or two voices)
+            every = load_utterances(
+                self.root, sample_rate=rate, split=train_split if has_splits else None
+            )
             num_val = max(1, int(round(len(every) * val_fraction)))
             if len(every) < 2:
                 raise ParameterError(
