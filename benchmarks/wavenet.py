@@ -9,12 +9,14 @@ Both use kernel_size=3 (r9y9/wavenet_vocoder's default; ``--kernel-size 2`` for 
 WaveNet's). Random weights: speed does not depend on training.
 
 For each: samples generated per second (wall clock, median of repeats) at batch 1 with 1 and 2
-threads and at batch 8 with 2 threads, for both backends, and their ratio; the reference
-r9y9/wavenet_vocoder figures measured on this machine kind with 1 thread (brief: (a) 310,
-(b) 164 samples/s); and the multiply-accumulates per sample against the measured batch-1
-mat-vec rate of the same kernel (the compute floor).
+threads and at batch 8 with 2 threads, for the torch backend and the numba kernel with float32
+weights and with half-precision weight matrices (``weight_dtype=torch.float16``: products and
+sums stay float32), and their ratios; the reference r9y9/wavenet_vocoder figures measured on
+this machine kind with 1 thread (brief: (a) 310, (b) 164 samples/s); and the
+multiply-accumulates per sample against the measured batch-1 mat-vec rate of the same kernel
+with the same weights (the compute floor).
 
-Run:  python benchmarks/wavenet.py            (about 3 minutes on 2 cores)
+Run:  python benchmarks/wavenet.py            (about 5 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -36,40 +38,45 @@ LABEL = {
 }
 
 
-def _rate(model, *, batch: int, frames: int, backend: str, repeats: int) -> tuple[float, float]:
-    """Median samples/s per utterance (wall) and batch-1 samples per CPU-second."""
+def _rate(
+    model, *, batch: int, frames: int, backend: str, repeats: int, weight_dtype=None
+) -> tuple[float, float]:
+    """Median samples/s per utterance (wall) and samples per CPU-second."""
     torch.manual_seed(0)
     mel = torch.randn(batch, model.cond_channels, frames) - 4.0
     walls, cpus = [], []
     for _ in range(repeats):
         wall, cpu = time.perf_counter(), time.process_time()
-        wave, _ = model.generate(mel, progress=False, backend=backend)
+        wave, _ = model.generate(mel, progress=False, backend=backend, weight_dtype=weight_dtype)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     samples = wave.shape[1]
     return samples / statistics.median(walls), samples / statistics.median(cpus)
 
 
-def _matvec_rate(model, seconds: float = 1.0) -> float:
+def _matvec_rate(model, weight_dtype=None, seconds: float = 2.0) -> float:
     """GMAC/s of the kernel's own mat-vec routine over this model's weight matrices (batch 1).
 
-    The weights are visited in the order generation visits them, so caches behave as in the
-    real loop; what is excluded is everything else (gate, ring buffers, sampling).
+    The weights are visited in the order generation visits them, with the same prefetching,
+    so caches behave as in the real loop; what is excluded is everything else (gate, ring
+    buffers, sampling).
     """
     from synesthesia.models._wavenet_kernel import matvec_add
 
-    w = wavenet_numba.export_weights(model)
+    w = wavenet_numba.export_weights(model, weight_dtype)
+    ahead = wavenet_numba.prefetch_distance(w)
     mats = [m for layer in range(len(w["conv_w"])) for m in (w["conv_w"][layer], w["out_w"][layer])]
     mats += [w["hidden_w"], w["proj_w"]]
-    vecs = [np.random.default_rng(0).standard_normal(m.shape[1]).astype(m.dtype) for m in mats]
-    outs = [np.zeros(m.shape[0], m.dtype) for m in mats]
+    dtype = w["out_b"].dtype
+    vecs = [np.random.default_rng(0).standard_normal(m.shape[1]).astype(dtype) for m in mats]
+    outs = [np.zeros(m.shape[0], dtype) for m in mats]
     macs = sum(m.size for m in mats)
     for m, v, o in zip(mats, vecs, outs):
-        matvec_add(m, v, o)  # compile
+        matvec_add(m, v, o, ahead)  # compile
     count, start = 0, time.process_time()  # CPU time: robust to other processes' load
     while time.process_time() - start < seconds:
         for m, v, o in zip(mats, vecs, outs):
-            matvec_add(m, v, o)
+            matvec_add(m, v, o, ahead)
         count += 1
     return macs * count / (time.process_time() - start) / 1e9
 
@@ -90,40 +97,58 @@ def main() -> None:
     if not wavenet_numba.numba_available():
         raise SystemExit("numba is not installed")
     print(f"torch {torch.__version__}, kernel_size={args.kernel_size}, wall-clock medians")
+    half = torch.float16
     for name in args.configs:
         model = create_model(name, kernel_size=args.kernel_size).eval()
-        model.generate(torch.zeros(1, 80, 1) - 4, progress=False, backend="numba")  # compile
+        probe = torch.zeros(1, 80, 1) - 4
+        for weight_dtype in (None, half):  # compile both kernels
+            model.generate(probe, progress=False, backend="numba", weight_dtype=weight_dtype)
         macs = model.macs_per_sample()
         print(
             f"\n{LABEL[name]}: {macs / 1e6:.3f} M MACs/sample, receptive field "
             f"{model.receptive_field} samples, {model.num_parameters / 1e6:.2f} M parameters"
         )
         print("samples/s per utterance (wall); batch 8 also as total throughput")
-        print(f"{'setting':<22}{'torch':>10}{'numba':>10}{'ratio':>8}{'x r9y9':>9}")
-        batch1 = None
+        print(
+            f"{'setting':<20}{'torch':>8}{'numba':>9}{'numba16':>9}{'ratio':>7}{'ratio16':>8}"
+            f"{'x r9y9':>8}{'16 x r9y9':>10}"
+        )
+        batch1 = {}
         settings = ((1, 1),) if args.batch1_only else ((1, 1), (1, 2), (8, 2))
         for batch, threads in settings:
             torch.set_num_threads(threads)
             ref, _ = _rate(model, batch=batch, frames=args.torch_frames, backend="torch", repeats=1)
-            fast, fast_cpu = _rate(
-                model, batch=batch, frames=args.numba_frames, backend="numba", repeats=args.repeats
-            )
+            fast = {}
+            for weight_dtype in (None, half):
+                fast[weight_dtype] = _rate(
+                    model,
+                    batch=batch,
+                    frames=args.numba_frames,
+                    backend="numba",
+                    repeats=args.repeats,
+                    weight_dtype=weight_dtype,
+                )
             if batch == 1 and threads == 1:
-                batch1 = (fast, fast_cpu)
+                batch1 = fast
+            f32, f16 = fast[None][0], fast[half][0]
             print(
-                f"{f'batch {batch}, {threads} thr':<22}{ref:>10.0f}{fast:>10.0f}"
-                f"{fast / ref:>8.1f}{fast / R9Y9[name]:>9.1f}"
-                + (f"   total {batch * ref:.0f} / {batch * fast:.0f}" if batch > 1 else "")
-            )
+                f"{f'batch {batch}, {threads} thr':<20}{ref:>8.0f}{f32:>9.0f}{f16:>9.0f}"
+                f"{f32 / ref:>7.1f}{f16 / ref:>8.1f}{f32 / R9Y9[name]:>8.1f}"
+                f"{f16 / R9Y9[name]:>10.1f}"
+                + (f"   total {batch * ref:.0f} / {batch * f32:.0f} / {batch * f16:.0f}"
+                   if batch > 1 else "")
+            )  # fmt: skip
         torch.set_num_threads(1)
-        rate = _matvec_rate(model)
-        floor = rate * 1e9 / macs
-        print(
-            f"batch-1 mat-vec rate {rate:.1f} GMAC/s per CPU-second -> compute floor "
-            f"{floor:.0f} samples/s; numba batch 1, 1 thread: {batch1[0]:.0f} wall, "
-            f"{batch1[1]:.0f} per CPU-second ({batch1[1] / floor:.0%} of the floor); "
-            f"target {TARGET[name]:.0f}, r9y9 {R9Y9[name]:.0f} samples/s"
-        )
+        for weight_dtype, what in ((None, "float32"), (half, "float16")):
+            rate = _matvec_rate(model, weight_dtype)
+            floor = rate * 1e9 / macs
+            wall, cpu = batch1[weight_dtype]
+            print(
+                f"{what} weights: batch-1 mat-vec rate {rate:.1f} GMAC/s per CPU-second -> "
+                f"compute floor {floor:.0f} samples/s; numba batch 1, 1 thread: {wall:.0f} "
+                f"wall, {cpu:.0f} per CPU-second ({cpu / floor:.0%} of the floor); target "
+                f"{TARGET[name]:.0f} ({cpu / TARGET[name]:.0%}), r9y9 {R9Y9[name]:.0f} samples/s"
+            )
 
 
 if __name__ == "__main__":

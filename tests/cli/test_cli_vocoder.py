@@ -119,6 +119,20 @@ def test_train_export_reload_synthesize(corpus, tmp_path, capsys):
     assert rate == 16000 and len(data) == (mel.shape[1] - 1) * hop
 
 
+def test_half_weights_from_the_command_line(tiny_model, tmp_path, capsys):
+    """--weight-dtype float16 gives the same audio on both backends (mu-law: same classes)."""
+    path = tmp_path / "m.npy"
+    save_mel(path, torch.randn(20, 6) - 4.0, create_model("wavenet_tiny").audio_config)
+    outputs = []
+    for backend in ("numba", "torch"):
+        out = tmp_path / f"{backend}.wav"
+        assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model), "-o",
+                     str(out), "--backend", backend, "--weight-dtype", "float16"]) == 0  # fmt: skip
+        outputs.append(soundfile.read(str(out))[0])
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    assert len(outputs[0]) == 6 * 64
+
+
 def test_wrong_bins_refused(tiny_model, tmp_path, capsys):
     path = tmp_path / "m.npy"
     np.save(path, np.full((7, 10), -3.0, dtype=np.float32))

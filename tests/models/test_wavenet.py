@@ -128,6 +128,86 @@ def test_numba_samples_equal_torch_given_the_same_uniforms(output, dtype):
     assert float(ref[1, 64:].abs().max()) == 0.0  # zero past the row's length
 
 
+@pytest.mark.parametrize("output", HEADS)
+def test_half_weights_numba_equals_torch_with_rounded_weights(output):
+    """weight_dtype=float16: the kernel's half-precision matrices (uint16 bits widened as
+    loaded) compute what the torch path computes with the same matrices rounded."""
+    model = _model(output, dtype=torch.float32)
+    wav, mel, lengths = _inputs(model)
+    half = dict(mel_lengths=lengths, weight_dtype=torch.float16)
+    ref = model.incremental_forward(wav, mel, backend="torch", **half)
+    fast = model.incremental_forward(wav, mel, backend="numba", **half)
+    full = model.incremental_forward(wav, mel, mel_lengths=lengths, backend="torch")
+    rounded = model._rounded_copy(torch.float16)
+    with torch.no_grad():
+        parallel = rounded(wav, mel, mel_lengths=lengths)
+    gap = 0.0
+    for a, b, c, d in zip(*(_valid(x, lengths, 16) for x in (fast, ref, full, parallel))):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(b, d, rtol=1e-5, atol=1e-5)
+        gap = max(gap, float((b - c).abs().max()))
+    assert gap > 1e-6  # the rounding is real (so the equalities above are not vacuous)
+    # only the per-sample matrices are rounded; the model itself is untouched
+    for weight, original in zip(rounded.per_sample_matrices(), model.per_sample_matrices()):
+        torch.testing.assert_close(weight, original.half().float(), rtol=0, atol=0)
+    assert not torch.equal(model.blocks[0].conv.weight, rounded.blocks[0].conv.weight)
+
+
+@pytest.mark.parametrize("output", HEADS)
+def test_half_weights_samples_equal_between_backends(output):
+    model = _model(output, dtype=torch.float32)
+    _, mel, lengths = _inputs(model)
+    u = draw_uniforms(3, mel.shape[-1] * 16, 2, generator=torch.Generator().manual_seed(8))
+    kw = dict(mel_lengths=lengths, uniforms=u, progress=False, weight_dtype=torch.float16)
+    ref, _ = model.generate(mel, backend="torch", **kw)
+    fast, _ = model.generate(mel, backend="numba", **kw)
+    if output == "mulaw":
+        torch.testing.assert_close(fast, ref, rtol=0, atol=0)
+    else:
+        torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_half_weights_are_exact_for_a_model_stored_in_half(tmp_path):
+    model = _model("mol", dtype=torch.float32)
+    model.save_pretrained(tmp_path, dtype=torch.float16)
+    stored = WaveNet.from_pretrained(tmp_path).eval()
+    wav, mel, lengths = _inputs(stored)
+    a = stored.incremental_forward(wav, mel, mel_lengths=lengths, backend="numba")
+    b = stored.incremental_forward(
+        wav, mel, mel_lengths=lengths, backend="numba", weight_dtype=torch.float16
+    )
+    for x, y in zip(_valid(a, lengths, 16), _valid(b, lengths, 16)):
+        torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-6)
+
+
+def test_prefetching_changes_no_result(monkeypatch):
+    """Software prefetch is a hint: forcing it on (as for weights bigger than L2) gives
+    bit-identical samples."""
+    model = _model("mol", dtype=torch.float32)
+    _, mel, lengths = _inputs(model)
+    u = draw_uniforms(3, mel.shape[-1] * 16, 2, generator=torch.Generator().manual_seed(9))
+    kw = dict(mel_lengths=lengths, uniforms=u, progress=False, weight_dtype=torch.float16)
+    plain, _ = model.generate(mel, backend="numba", **kw)
+    exported = wavenet_numba.export_weights(model, torch.float16)
+    assert wavenet_numba.prefetch_distance(exported) == 0  # tiny: fits any L2
+    monkeypatch.setattr(wavenet_numba, "_l2_cache_bytes", lambda: 0)
+    assert wavenet_numba.prefetch_distance(exported) > 0
+    assert wavenet_numba.prefetch_distance(wavenet_numba.export_weights(model)) == 0  # float32
+    prefetched, _ = model.generate(mel, backend="numba", **kw)
+    torch.testing.assert_close(prefetched, plain, rtol=0, atol=0)
+
+
+def test_weight_dtype_refused_when_invalid():
+    model = _model("mulaw", dtype=torch.float32)
+    _, mel, _ = _inputs(model, batch=1)
+    with pytest.raises(ParameterError, match="weight_dtype=torch.bfloat16"):
+        model.generate(mel, progress=False, weight_dtype=torch.bfloat16)
+    with pytest.raises(ParameterError, match="needs a float32 model"):
+        _model("mulaw").generate(
+            _inputs(_model("mulaw"), batch=1)[1], progress=False, weight_dtype=torch.float16
+        )
+
+
 @pytest.mark.parametrize("backend", ["torch", "numba"])
 def test_batched_generation_equals_per_utterance(backend):
     model = _model("mol")

@@ -94,6 +94,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="WaveNet generation backend (default auto: numba on CPU when available)",
     )
+    s.add_argument(
+        "--weight-dtype",
+        choices=("float32", "float16"),
+        default="float32",
+        help="precision of the WaveNet weight matrices during generation: float16 rounds "
+        "them to half precision (about 1.4x faster with numba; products and sums stay "
+        "float32; exact for a model saved in float16). Default float32",
+    )
     s.add_argument("--griffin-lim", action="store_true", help="use Griffin-Lim instead of a model")
     s.add_argument("--n-iter", type=int, default=64, help="Griffin-Lim iterations (default 64)")
     _add_audio_config(s)
@@ -210,6 +218,7 @@ def synthesize(args: argparse.Namespace) -> int:
             temperature=args.temperature,
             generator=generator,
             backend=args.backend,
+            weight_dtype=torch.float16 if args.weight_dtype == "float16" else None,
         )
         waveform = waveform[0] if length is None else waveform[0, :length]
         what = f"WaveNet, temperature {args.temperature}"

@@ -1,9 +1,13 @@
 """The compiled WaveNet generation kernel (imports numba; see :mod:`wavenet_numba`).
 
-Compiled on first call for the dtype of the weights (float32 or float64) and cached on disk.
-Mat-vec products use fast-math reassociation so LLVM can vectorise the reductions; sampling
-runs in float64 without fast-math, in the same order of operations as the torch samplers of
-:mod:`synesthesia.functional.distributions`.
+Compiled on first call for the dtype of the weights and cached on disk. Activations, biases
+and accumulators are float32 or float64; weight matrices are the same dtype or, for float32
+activations, IEEE half precision stored as ``uint16`` bit patterns (numba has no float16 on
+the CPU): :func:`widen` turns each into float32 as it is loaded (one ``vcvtph2ps`` per
+vector with F16C/AVX-512), so half the bytes stream through the caches while every product
+and sum stays float32. Mat-vec products use fast-math reassociation so LLVM can vectorise
+the reductions; sampling runs in float64 without fast-math, in the same order of operations
+as the torch samplers of :mod:`synesthesia.functional.distributions`.
 
 References:
     Paine et al., "Fast WaveNet Generation Algorithm", 2016.
@@ -14,31 +18,85 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-__all__ = ["row_loop"]
+__all__ = ["row_loop", "matvec_add", "widen", "prefetch"]
 
 _FAST = {"contract", "reassoc", "nsz", "arcp"}
+
+
+@intrinsic
+def widen(typingctx, value):
+    """A weight as arithmetic: float32/float64 unchanged, ``uint16`` read as IEEE half and
+    widened exactly to float32 (LLVM ``bitcast`` to ``half`` then ``fpext``)."""
+    if value in (types.float32, types.float64):
+        return value(value), lambda context, builder, signature, args: args[0]
+    if value == types.uint16:
+
+        def codegen(context, builder, signature, args):
+            return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
+
+        return types.float32(value), codegen
+    return None
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Hint the CPU to fetch the cache line holding element ``index`` of ``array``'s buffer
+    (LLVM ``llvm.prefetch``: read, locality 1). A hint only: it never faults, also past the
+    end of the buffer, and changes no result."""
+    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        byte_ptr = ir.IntType(8).as_pointer()
+        address = builder.bitcast(builder.gep(data, [args[1]]), byte_ptr)
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+            "llvm.prefetch.p0i8",
+        )
+        builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 1), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(array, types.intp), codegen
 
 
 # Not inline="always": numba inlines at IR level with the caller's (exact) math flags, which
 # stops the vectorisation; a separately compiled callee keeps its fast-math flags.
 @njit(fastmath=_FAST, cache=True)
-def matvec_add(weight, x, out):
-    """``out += weight @ x``, four rows at a time so each load of ``x`` serves four rows."""
+def matvec_add(weight, x, out, ahead):
+    """``out += weight @ x``, four rows at a time so each load of ``x`` serves four rows.
+
+    ``weight`` is float32/float64 like ``x``, or ``uint16`` half-precision bits with float32
+    ``x`` and ``out`` (see :func:`widen`). ``ahead > 0``: before each block of four rows,
+    prefetch the next block's bytes shifted ``ahead`` elements further on (past the last row
+    this reaches into whatever follows in memory: the next layer's matrix of a stacked
+    array), so weights that live in L3 arrive before they are needed; 0 for none.
+    """
     rows, cols = weight.shape
     blocked = rows - rows % 4
+    line = max(1, 64 // weight.itemsize)  # elements per 64-byte cache line
     for o in range(0, blocked, 4):
+        if ahead > 0:
+            start = (o + 4) * cols + ahead
+            for q in range(start, start + 4 * cols, line):
+                prefetch(weight, q)
         a0 = out[o]
         a1 = out[o + 1]
         a2 = out[o + 2]
         a3 = out[o + 3]
         for i in range(cols):
             xi = x[i]
-            a0 += weight[o, i] * xi
-            a1 += weight[o + 1, i] * xi
-            a2 += weight[o + 2, i] * xi
-            a3 += weight[o + 3, i] * xi
+            a0 += widen(weight[o, i]) * xi
+            a1 += widen(weight[o + 1, i]) * xi
+            a2 += widen(weight[o + 2, i]) * xi
+            a3 += widen(weight[o + 3, i]) * xi
         out[o] = a0
         out[o + 1] = a1
         out[o + 2] = a2
@@ -46,7 +104,7 @@ def matvec_add(weight, x, out):
     for o in range(blocked, rows):
         acc = out[o]
         for i in range(cols):
-            acc += weight[o, i] * x[i]
+            acc += widen(weight[o, i]) * x[i]
         out[o] = acc
 
 
@@ -111,7 +169,7 @@ def categorical(logits, start, count, scale, u, weights):
 @njit(cache=True, nogil=True)
 def row_loop(
     b, t_start, t_stop, cond, frame_lengths, sample_lengths, hop, nearest, head,
-    num_mixtures, log_scale_min, temperature, skip_scale, fast_gate, input_table, conv_w,
+    num_mixtures, log_scale_min, temperature, skip_scale, fast_gate, ahead, input_table, conv_w,
     dilations, offsets, out_w, out_b, hidden_w, hidden_b, proj_w, proj_b, uniforms, forced,
     use_forced, record, outputs, buffers, previous, samples,
 ):  # fmt: skip
@@ -122,7 +180,7 @@ def row_loop(
     half = gates // 2
     skips = hidden_w.shape[0]
     k_out = proj_w.shape[0]
-    dt = conv_w.dtype
+    dt = out_b.dtype  # activations; the weight matrices may be half-precision bits
     x = np.empty(channels, dt)
     tap = np.empty(conv_inputs, dt)  # [x(t - (k-1) d), ..., x(t - d), x(t)]
     h = np.empty(gates, dt)
@@ -176,24 +234,24 @@ def row_loop(
             c1 = cond[b, n1, layer]
             for g in range(gates):
                 h[g] = c0[g] + frac * (c1[g] - c0[g])
-            matvec_add(conv_w[layer], tap, h)
+            matvec_add(conv_w[layer], tap, h, ahead)
             if fast_gate:
                 gate_fast(h, z)
             else:
                 gate_exact(h, z)
             res_skip[:] = out_b[layer]
-            matvec_add(out_w[layer], z, res_skip)
+            matvec_add(out_w[layer], z, res_skip, ahead)
             skip += res_skip[channels:]
             for r in range(channels):
                 x[r] = (res_skip[r] + x[r]) * sqrt_half
         for s in range(skips):
             hidden_in[s] = max(skip[s] * skip_scale, 0.0)
         hidden[:] = hidden_b
-        matvec_add(hidden_w, hidden_in, hidden)
+        matvec_add(hidden_w, hidden_in, hidden, ahead)
         for s in range(skips):
             hidden[s] = max(hidden[s], 0.0)
         out[:] = proj_b
-        matvec_add(proj_w, hidden, out)
+        matvec_add(proj_w, hidden, out, ahead)
         if record:
             outputs[b, :, t] = out
         u0 = uniforms[b, t, 0]

@@ -6,6 +6,9 @@ waveform sample by sample. Generation has two backends that compute the same fun
 and step) and "numba" (one compiled kernel runs the whole loop over float NumPy copies of the
 weights, see :mod:`synesthesia.models.wavenet_numba`). Both consume the same pre-drawn
 uniforms, so they return the same samples; "auto" picks numba on CPU when it imports.
+``weight_dtype=torch.float16`` rounds the per-sample weight matrices to half precision (the
+numba kernel then streams half the bytes per sample: 1.3–1.6× faster at batch 1; products and
+sums stay float32) — on either backend, so they still compute the same function.
 
 Output heads: "mulaw" (softmax over ``quantization_channels`` mu-law classes; the input is
 the class, embedded), "mol" (discretized mixture of ``num_mixtures`` logistics) and
@@ -45,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 HEADS = ("mulaw", "mol", "gaussian")
 BACKENDS = ("auto", "torch", "numba")
+#: ``weight_dtype`` values accepted by generation (None: the model's own dtype)
+WEIGHT_DTYPES = (None, torch.float16)
 #: steps per numba kernel call (between progress-bar updates).
 NUMBA_CHUNK = 4096
 
@@ -396,6 +401,41 @@ class WaveNet(PretrainedModel):
             cond = cond + glob.unsqueeze(1)
         return cond.contiguous()
 
+    def _check_weight_dtype(self, weight_dtype: torch.dtype | None) -> torch.dtype | None:
+        if weight_dtype not in WEIGHT_DTYPES:
+            raise ParameterError(
+                f"weight_dtype={weight_dtype!r} must be None (the model's dtype) or torch.float16"
+            )
+        if weight_dtype is not None and self.output_hidden.weight.dtype != torch.float32:
+            raise ParameterError(
+                f"weight_dtype={weight_dtype} needs a float32 model, not "
+                f"{self.output_hidden.weight.dtype} (products and sums run in float32)"
+            )
+        return weight_dtype
+
+    def per_sample_matrices(self) -> list[torch.Tensor]:
+        """The weight matrices generation multiplies at every sample (what ``weight_dtype``
+        rounds): each block's dilated conv, residual and skip 1×1, and the head's two 1×1.
+        Biases, the input layer and the frame-rate conditioning stay in the model's dtype."""
+        mats = []
+        for block in self.blocks:
+            mats.append(block.conv.weight)
+            if block.res_proj is not None:
+                mats.append(block.res_proj.weight)
+            mats.append(block.skip_proj.weight)
+        return [*mats, self.output_hidden.weight, self.output_proj.weight]
+
+    def _rounded_copy(self, weight_dtype: torch.dtype) -> WaveNet:
+        """A copy whose :meth:`per_sample_matrices` are rounded to ``weight_dtype`` (and
+        stored back in float32): the function the half-precision numba kernel computes."""
+        import copy
+
+        twin = copy.deepcopy(self)
+        with torch.no_grad():
+            for weight in twin.per_sample_matrices():
+                weight.copy_(weight.to(weight_dtype).to(weight.dtype))
+        return twin
+
     def _resolve_backend(self, backend: str) -> str:
         if backend not in BACKENDS:
             raise ParameterError(f"backend={backend!r} must be one of {BACKENDS}")
@@ -426,6 +466,7 @@ class WaveNet(PretrainedModel):
         uniforms: torch.Tensor | None = None,
         progress: bool = True,
         backend: str = "auto",
+        weight_dtype: torch.dtype | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw waveforms sample by sample for a batch of mels of different lengths.
 
@@ -442,6 +483,10 @@ class WaveNet(PretrainedModel):
             progress: show a progress bar (samples per second and time left; quiet when not
                 on a terminal).
             backend: "auto" (numba on CPU when available), "torch" or "numba".
+            weight_dtype: None, or ``torch.float16`` to round the per-sample weight matrices
+                (:meth:`per_sample_matrices`) to half precision, float32 model only: faster
+                with numba (half the weight bytes per sample); exact for a model saved with
+                ``save_pretrained(..., dtype=torch.float16)``.
 
         Returns:
             ``(waveform (B, T), waveform_lengths (B,))`` with ``T = N * hop_length``; samples
@@ -449,6 +494,7 @@ class WaveNet(PretrainedModel):
         """
         mel, mel_lengths = self.check_mel(mel, mel_lengths=mel_lengths, audio_config=audio_config)
         temperature = D._check_temperature(temperature)
+        weight_dtype = self._check_weight_dtype(weight_dtype)
         batch = mel.shape[0]
         self._check_global(global_cond, batch)
         sample_lengths = mel_lengths * self.hop_length
@@ -474,6 +520,7 @@ class WaveNet(PretrainedModel):
             temperature=temperature,
             backend=self._resolve_backend(backend),
             progress=progress,
+            weight_dtype=weight_dtype,
         )
         if self.output == "mulaw":
             waveform = mu_law_decode(
@@ -494,12 +541,14 @@ class WaveNet(PretrainedModel):
         mel_lengths: torch.Tensor | None = None,
         global_cond: torch.Tensor | None = None,
         backend: str = "torch",
+        weight_dtype: torch.dtype | None = None,
     ) -> torch.Tensor:
         """:meth:`forward` computed by the sample-by-sample generation path.
 
         The generation loop runs with its input forced to ``waveform_input`` (teacher
         forcing) and records the head parameters at every step. It equals :meth:`forward`
         (up to rounding) — the check that generation computes what training optimised.
+        ``backend`` and ``weight_dtype`` as in :meth:`generate`.
 
         Returns:
             (B, K, T) head parameters (entries past a row's length are unspecified).
@@ -513,6 +562,7 @@ class WaveNet(PretrainedModel):
                 f"{mel.shape[-1] * self.hop_length}"
             )
         self._check_global(global_cond, batch)
+        weight_dtype = self._check_weight_dtype(weight_dtype)
         _, outputs = self._stream(
             mel,
             mel_lengths,
@@ -525,6 +575,7 @@ class WaveNet(PretrainedModel):
             progress=False,
             forced=targets.to(torch.float64),
             record=True,
+            weight_dtype=weight_dtype,
         )
         return outputs
 
@@ -540,6 +591,7 @@ class WaveNet(PretrainedModel):
         progress: bool,
         forced: torch.Tensor | None = None,
         record: bool = False,
+        weight_dtype: torch.dtype | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Run the generation loop; returns samples (B, T) float64 and optionally (B, K, T)."""
         frame_cond = self.frame_conditioning(mel, mel_lengths=mel_lengths, global_cond=global_cond)
@@ -566,9 +618,10 @@ class WaveNet(PretrainedModel):
                     record=record,
                     chunk=NUMBA_CHUNK,
                     on_progress=bar.update,
+                    weight_dtype=weight_dtype,
                 )
             return torch_stream(
-                self,
+                self if weight_dtype is None else self._rounded_copy(weight_dtype),
                 frame_cond,
                 mel_lengths,
                 uniforms=uniforms,

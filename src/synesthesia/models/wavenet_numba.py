@@ -10,6 +10,12 @@ same pre-drawn uniforms as the torch path. Rows of a batch run in parallel (``pr
 to its own length. The per-layer conditioning is projected at frame rate beforehand
 (:meth:`WaveNet.frame_conditioning`) and interpolated per sample, with the conv bias folded in.
 
+With ``weight_dtype=torch.float16`` the matrices multiplied at every sample are exported as
+half-precision bit patterns (``uint16``) that the kernel widens to float32 as it loads them:
+a batch-1 mat-vec streams every weight once per sample, so half the bytes is what speeds it
+up; software prefetching of the next rows is added when those half weights exceed the L2
+cache (:func:`prefetch_distance`).
+
 When numba does not import, :func:`numba_available` is False and WaveNet falls back to the
 torch path with one warning.
 
@@ -29,7 +35,13 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["numba_available", "warn_unavailable", "export_weights", "stream"]
+__all__ = [
+    "numba_available",
+    "warn_unavailable",
+    "export_weights",
+    "prefetch_distance",
+    "stream",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +84,13 @@ def _reset_for_tests() -> None:
     _STATE.update(checked=False, kernel=None, warned=False)
 
 
-def export_weights(model) -> dict[str, np.ndarray]:
+def export_weights(model, weight_dtype: torch.dtype | None = None) -> dict[str, np.ndarray]:
     """Contiguous NumPy copies of a WaveNet's weights in the layouts the kernel reads.
+
+    With ``weight_dtype=torch.float16`` the matrices ``conv_w``, ``out_w``, ``hidden_w`` and
+    ``proj_w`` are rounded to half precision and returned as their ``uint16`` bit patterns
+    (the kernel widens them to float32 as it loads them); everything else keeps the model's
+    dtype.
 
     Returns:
         ``input_table`` (Q, R) for mulaw, else (2, R) = [weight, bias]; ``conv_w``
@@ -84,6 +101,11 @@ def export_weights(model) -> dict[str, np.ndarray]:
 
     def arr(t: torch.Tensor) -> np.ndarray:
         return np.ascontiguousarray(t.detach().cpu().numpy())
+
+    def mat(t: torch.Tensor) -> np.ndarray:
+        if weight_dtype is None:
+            return arr(t)
+        return arr(t.to(weight_dtype)).view(np.uint16)
 
     blocks = model.blocks
     if model.output == "mulaw":
@@ -102,10 +124,10 @@ def export_weights(model) -> dict[str, np.ndarray]:
     return {
         "input_table": input_table,
         # (L, G, k R): tap j of every conv side by side, matching [x(t - (k-1) d), ..., x(t)]
-        "conv_w": arr(torch.stack([b.conv.weight.permute(0, 2, 1).flatten(1) for b in blocks])),
+        "conv_w": mat(torch.stack([b.conv.weight.permute(0, 2, 1).flatten(1) for b in blocks])),
         "conv_b": arr(torch.stack([b.conv.bias for b in blocks])),
         # (L, R + S, G / 2): residual rows first, then skip rows
-        "out_w": arr(
+        "out_w": mat(
             torch.stack(
                 [torch.cat([residual(b, "weight"), b.skip_proj.weight[:, :, 0]]) for b in blocks]
             )
@@ -113,14 +135,42 @@ def export_weights(model) -> dict[str, np.ndarray]:
         "out_b": arr(
             torch.stack([torch.cat([residual(b, "bias"), b.skip_proj.bias]) for b in blocks])
         ),
-        "hidden_w": arr(model.output_hidden.weight[:, :, 0]),
+        "hidden_w": mat(model.output_hidden.weight[:, :, 0]),
         "hidden_b": arr(model.output_hidden.bias),
-        "proj_w": arr(model.output_proj.weight[:, :, 0]),
+        "proj_w": mat(model.output_proj.weight[:, :, 0]),
         "proj_b": arr(model.output_proj.bias),
         "dilations": np.asarray(model.dilations, dtype=np.int64),
         "offsets": np.asarray(np.cumsum([0, *sizes[:-1]]), dtype=np.int64),
         "buffer_rows": np.int64(sum(sizes)),
     }
+
+
+def _l2_cache_bytes() -> int:
+    """The per-core L2 cache size from sysfs (Linux); 1 MiB when unknown."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index2/size", encoding="ascii") as handle:
+            text = handle.read().strip().upper()
+        scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:], 1)
+        return int(text.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        return 1 << 20
+
+
+#: how far beyond the next block of rows the mat-vec prefetches (bytes)
+PREFETCH_BYTES = 2048
+
+
+def prefetch_distance(weights: dict[str, np.ndarray]) -> int:
+    """The kernel's ``ahead`` (elements) for exported ``weights``: software prefetching only
+    pays for half-precision matrices too big for the L2 cache. Measured on a 2-core Xeon
+    (Sapphire Rapids, 2 MiB L2): 6.3 MB of half weights, mat-vec 10.9 → 12.1 GMAC/s with
+    prefetching; half weights in L2 (1.1 MB) 23.0 → 19.3, float32 from L3 7.3 → 6.8
+    (slower), so those run without.
+    """
+    mats = [weights[name] for name in ("conv_w", "out_w", "hidden_w", "proj_w")]
+    if mats[0].dtype != np.uint16 or sum(m.nbytes for m in mats) <= _l2_cache_bytes():
+        return 0
+    return PREFETCH_BYTES // mats[0].itemsize
 
 
 def stream(
@@ -134,6 +184,7 @@ def stream(
     record: bool,
     chunk: int,
     on_progress: Callable[[int], Any] | None = None,
+    weight_dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Run the generation loop in the compiled kernel (see ``WaveNet._stream``).
 
@@ -147,6 +198,8 @@ def stream(
         record: also return the head parameters (B, K, T).
         chunk: steps per kernel call (progress granularity).
         on_progress: called with the number of steps done after each call.
+        weight_dtype: None or ``torch.float16`` (half-precision weight matrices, float32
+            model; see :func:`export_weights`).
 
     Returns:
         ``(samples (B, T) float64, outputs (B, K, T) or None)``.
@@ -154,8 +207,8 @@ def stream(
     if not numba_available():
         raise RuntimeError("numba is not available")
     kernel = _STATE["kernel"]
-    w = export_weights(model)
-    dtype = w["conv_w"].dtype
+    w = export_weights(model, weight_dtype)
+    dtype = w["conv_b"].dtype  # activations (the matrices may be half-precision bits)
     batch, num_samples = uniforms.shape[:2]
     hop = model.hop_length
     cond = frame_cond.detach().cpu().numpy().astype(dtype, copy=False)
@@ -184,6 +237,7 @@ def stream(
         float(temperature),
         model.skip_scale,
         dtype == np.float32,  # rational tanh/sigmoid for float32, libm for float64
+        prefetch_distance(w),
         w["input_table"],
         w["conv_w"],
         w["dilations"],
