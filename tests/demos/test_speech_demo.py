@@ -1,7 +1,5 @@
 """The "Text-to-speech" demo section speaks two held-out sentences with the shipped voice."""
 
-import torch
-
 from synesthesia.demos import SECTIONS
 from synesthesia.demos.speech import run
 from synesthesia.viz.report import Report
@@ -11,15 +9,10 @@ def test_section_is_registered():
     assert SECTIONS["speech"] == ("Text-to-speech", "synesthesia.demos.speech:run")
 
 
-def test_speech_section_fills_the_report(tmp_path):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        report = Report("test")
-        report.section("Text-to-speech")
-        run(report, workdir=tmp_path, seed=0)
-    finally:
-        torch.set_num_threads(previous)
+def test_speech_section_fills_the_report(tmp_path, one_torch_thread):
+    report = Report("test")
+    report.section("Text-to-speech")
+    run(report, workdir=tmp_path, seed=0)
     html = report.render()
     assert html.count("<audio") == 4 and html.count("data:image/png") == 2
     assert "real-time factor" in html and "judge transcript" in html

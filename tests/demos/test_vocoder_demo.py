@@ -1,7 +1,5 @@
 """The "WaveNet vocoder" demo section runs on a built-in eSpeak sentence and fills the report."""
 
-import torch
-
 from synesthesia.demos import SECTIONS
 from synesthesia.demos.vocoder import SHIPPED, run
 from synesthesia.pipelines.pretrained import list_pretrained
@@ -12,15 +10,10 @@ def test_section_is_registered():
     assert SECTIONS["vocoder"] == ("WaveNet vocoder", "synesthesia.demos.vocoder:run")
 
 
-def test_vocoder_section_fills_the_report(tmp_path):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        report = Report("test")
-        report.section("WaveNet vocoder")
-        run(report, workdir=tmp_path, seed=0)
-    finally:
-        torch.set_num_threads(previous)
+def test_vocoder_section_fills_the_report(tmp_path, one_torch_thread):
+    report = Report("test")
+    report.section("WaveNet vocoder")
+    run(report, workdir=tmp_path, seed=0)
     html = report.render()
     shipped = SHIPPED in list_pretrained()
     assert html.count("<audio") == (3 if shipped else 2) and "data:image/png" in html
