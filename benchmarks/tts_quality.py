@@ -4,8 +4,8 @@ Test sentences are the held-out ones (``synesthesia.data.sentences.heldout_sente
 ``synesthesia tts train`` drops from training by default: ``--num-grid`` GRID commands and
 all (``--num-general``) held-out general sentences. For each sentence:
 
-* **espeak**: eSpeak NG's audio (voice en-us, 175 wpm, pitch 50: the training corpus's
-  settings), resampled to the model's rate;
+* **espeak**: eSpeak NG's audio with the training corpus's voice, rate and pitch (read from
+  the model's ``corpus.json``; ``--voice`` overrides), resampled to the model's rate;
 * **tts + griffin-lim**: our acoustic model's log-mel through Griffin-Lim (32 iterations);
 * **tts + wavenet** (with ``--vocoder DIR``): the same log-mel through the WaveNet.
 
@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from synesthesia.data.espeak import EspeakSynthesizer
+from synesthesia.data.espeak_corpus import reference_voice
 from synesthesia.data.sentences import heldout_sentences, transcript_words
 from synesthesia.io import save_audio
 from synesthesia.metrics.intelligibility import (
@@ -38,6 +39,7 @@ from synesthesia.metrics.intelligibility import (
     word_loop_grammar,
 )
 from synesthesia.metrics.mcd import dtw_path, mel_cepstral_distortion
+from synesthesia.pipelines.pretrained import pretrained_path
 from synesthesia.pipelines.tts import TextToSpeech
 from synesthesia.pipelines.vocoder import log_mel
 
@@ -73,6 +75,8 @@ def main() -> None:
         metavar=("BACK", "FWD"),
         help="attention window of free-running decoding (default: none)",
     )
+    parser.add_argument("--voice", default=None, help="eSpeak NG voice of the reference audio "
+                        "(default: the model's corpus.json, else en-us)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="seed of the GRID test sentences")
     parser.add_argument("--out-dir", type=Path, default=None, help="also write the wavs here")
     parser.add_argument("--figure", type=Path, default=None, help="alignment figure of one "
@@ -88,12 +92,17 @@ def main() -> None:
     config = tts.audio_config
     rate = config.sample_rate
     synth = EspeakSynthesizer()
+    model_dir = args.model if args.model is not None else pretrained_path("tts_espeak")
+    speaker = reference_voice(model_dir) or {"voice": "en-us", "rate": 175, "pitch": 50}
+    if args.voice is not None:
+        speaker = {**speaker, "voice": args.voice}
     sets = {
         "grid": heldout_sentences("grid", args.num_grid, seed=args.seed),
         "general": heldout_sentences("general", args.num_general, seed=0),
     }
     systems = ["espeak", "tts + griffin-lim"] + (["tts + wavenet"] if wavenet else [])
-    print(f"model {args.model or 'tts_espeak (shipped)'}; {rate} Hz; attention window {window}")
+    print(f"model {args.model or 'tts_espeak (shipped)'}; {rate} Hz; attention window {window}; "
+          f"reference eSpeak NG {speaker}")  # fmt: skip
     print(f"{'set':8} {'system':18} {'WER':>6} {'mel L1':>7} {'MCD dB':>7} {'stopped':>8} "
           f"{'RTF':>6}")  # fmt: skip
     figure_speech = []
@@ -106,8 +115,7 @@ def main() -> None:
             grammar = word_loop_grammar(sorted({w for r in references for w in r}))
         espeak = []
         for s in sentences:
-            waveform, espeak_rate = synth.synthesize(s.normalized, voice="en-us", rate=175,
-                                                     pitch=50)  # fmt: skip
+            waveform, espeak_rate = synth.synthesize(s.normalized, **speaker)
             espeak.append(_resample(waveform, espeak_rate, rate))
         outputs = {"espeak": (espeak, None, 0.0)}
         start = time.perf_counter()

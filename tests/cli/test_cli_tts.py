@@ -15,6 +15,7 @@ import torch
 
 from synesthesia.cli.main import main
 from synesthesia.config import AudioConfig
+from synesthesia.data.espeak_corpus import reference_voice
 from synesthesia.models import Tacotron2, create_model
 from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME, load_acoustic_model
 from synesthesia.text import TextProcessor
@@ -81,6 +82,8 @@ def test_train_export_reload_speak(corpus, tmp_path, capsys):
     model, processor = load_acoustic_model(out / "model")
     assert isinstance(model, Tacotron2) and processor.mode == "phonemes"
     assert model.audio_config.sample_rate == 16000
+    # the export records which eSpeak NG speaker it imitates
+    assert reference_voice(out / "model") == {"voice": "en-us", "rate": 175, "pitch": 50}
 
     # resume: a second call with more steps continues from last.ckpt
     assert _train(corpus, out, 35) == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from synesthesia.data.espeak_corpus import write_espeak_corpus
+from synesthesia.data.espeak_corpus import reference_voice, write_espeak_corpus
 from synesthesia.data.sentences import heldout_sentences, is_heldout_sentence
 from synesthesia.data.speech import read_ljspeech_metadata
 from synesthesia.errors import ParameterError
@@ -93,3 +93,21 @@ def test_collate_and_module_errors(corpus, tmp_path):
         _module(corpus, max_frames=1)
     with pytest.raises(ParameterError, match="non-empty"):
         _module(corpus, max_frames=2)  # every clip is longer
+
+
+def test_reference_voice_of_single_and_mixed_corpora(corpus, tmp_path):
+    assert reference_voice(corpus) == {"voice": "en-us", "rate": 175, "pitch": 50}
+    module = _module(corpus)
+    module.export(tmp_path)  # the model folder keeps the corpus settings
+    assert reference_voice(tmp_path) == reference_voice(corpus)
+    assert reference_voice(tmp_path / "nowhere") is None
+    mixed = tmp_path / "mixed"
+    with pytest.warns(UserWarning, match="2 voice"):
+        write_espeak_corpus(mixed, num_utterances=2, voices=["en-us", "en-us+f5"], kind="grid",
+                            sample_rate=16000)  # fmt: skip
+    assert reference_voice(mixed) is None
+    varied = tmp_path / "varied"
+    with pytest.warns(UserWarning, match="1 voice"):
+        write_espeak_corpus(varied, num_utterances=2, voices=["en-us+f5"], kind="grid",
+                            rate_range=(150, 200), sample_rate=16000)  # fmt: skip
+    assert reference_voice(varied) is None

@@ -38,7 +38,7 @@ __all__ += [
     "transcript_words",
 ]
 
-from synesthesia.data.espeak_corpus import write_espeak_corpus  # noqa: E402
+from synesthesia.data.espeak_corpus import reference_voice, write_espeak_corpus  # noqa: E402
 from synesthesia.data.speech import (  # noqa: E402
     AudioFolderDataset,
     LJSpeechDataset,
@@ -46,7 +46,7 @@ from synesthesia.data.speech import (  # noqa: E402
 )
 
 __all__ += ["AudioFolderDataset", "LJSpeechDataset", "read_ljspeech_metadata"]
-__all__ += ["write_espeak_corpus"]
+__all__ += ["reference_voice", "write_espeak_corpus"]
 
 from synesthesia.data.vocoder import VocoderDataset, collate_vocoder  # noqa: E402
 

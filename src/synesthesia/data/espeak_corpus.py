@@ -40,7 +40,13 @@ import numpy as np
 from synesthesia.errors import ParameterError
 from synesthesia.utils import atomic_path, atomic_write_json, atomic_write_text, read_json
 
-__all__ = ["write_espeak_corpus", "split_voices", "DEFAULT_VOICES"]
+__all__ = [
+    "write_espeak_corpus",
+    "split_voices",
+    "reference_voice",
+    "DEFAULT_VOICES",
+    "CORPUS_SETTINGS_NAME",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,8 @@ DEFAULT_VOICES = (
     + tuple(f"en-us+m{i}" for i in range(1, 8))
 )
 _FORMAT_VERSION = 1
+#: the settings file of a corpus (also copied into a TTS model trained on one)
+CORPUS_SETTINGS_NAME = "corpus.json"
 
 
 def split_voices(voices: Sequence[str]) -> dict[str, list[str]]:
@@ -70,6 +78,33 @@ def split_voices(voices: Sequence[str]) -> dict[str, list[str]]:
         "val": sorted(order[num_test : num_test + num_val]),
         "test": sorted(order[:num_test]),
     }
+
+
+def reference_voice(directory: str | os.PathLike) -> dict[str, str | int] | None:
+    """The one eSpeak NG voice a corpus, or a model trained on one, speaks with.
+
+    Reads ``directory/corpus.json`` (written by :func:`write_espeak_corpus`; the TTS trainer
+    copies it into the exported model folder).
+
+    Args:
+        directory: a corpus folder or an exported model folder.
+
+    Returns:
+        ``{"voice": str, "rate": int, "pitch": int}`` — the arguments of
+        :meth:`~synesthesia.data.espeak.EspeakSynthesizer.synthesize` that reproduce the
+        corpus's speaker — or ``None`` when there is no ``corpus.json`` or the corpus mixes
+        several voices, rates or pitches.
+    """
+    path = Path(directory) / CORPUS_SETTINGS_NAME
+    if not path.is_file():
+        return None
+    settings = read_json(path)
+    voices = settings.get("voices") or []
+    rates = settings.get("rate_range") or []
+    pitches = settings.get("pitch_range") or []
+    if len(voices) != 1 or len(set(rates)) != 1 or len(set(pitches)) != 1:
+        return None
+    return {"voice": str(voices[0]), "rate": int(rates[0]), "pitch": int(pitches[0])}
 
 
 def _check_range(name: str, value: Sequence[int], low: int, high: int) -> tuple[int, int]:
@@ -160,7 +195,7 @@ def write_espeak_corpus(
         "pitch_range": list(pitch_range),
     }
     wavs = out / "wavs"
-    settings_path = out / "corpus.json"
+    settings_path = out / CORPUS_SETTINGS_NAME
     if settings_path.exists():
         previous = read_json(settings_path)
         previous.pop("num_utterances", None)

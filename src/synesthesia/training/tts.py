@@ -41,6 +41,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from synesthesia.config import AudioConfig
+from synesthesia.data.espeak_corpus import CORPUS_SETTINGS_NAME
 from synesthesia.errors import ParameterError
 from synesthesia.models import create_model
 from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME
@@ -257,9 +258,20 @@ class TTSDataModule(L.LightningDataModule):
         )
 
     def export(self, directory: str | Path) -> Path:
-        """Write ``text_processor.json`` beside the exported model."""
+        """Write ``text_processor.json`` beside the exported model.
+
+        A corpus written by ``synesthesia data espeak`` also leaves a copy of its
+        ``corpus.json`` (voices, rates, pitches, sample rate) there: the record of which
+        eSpeak NG voice the model imitates, which held-out comparisons read
+        (:func:`synesthesia.data.espeak_corpus.reference_voice`).
+        """
+        from synesthesia.utils import atomic_write_json, read_json
+
         path = Path(directory) / TEXT_PROCESSOR_NAME
         self.text_processor.save(path)
+        corpus = self.root / CORPUS_SETTINGS_NAME
+        if corpus.is_file():
+            atomic_write_json(Path(directory) / CORPUS_SETTINGS_NAME, read_json(corpus))
         return path
 
 
