@@ -22,6 +22,7 @@ SHIPPED = "tts_espeak"
 
 def run(report: Report, *, workdir: Path, seed: int) -> None:
     from synesthesia.data.espeak import EspeakSynthesizer
+    from synesthesia.data.espeak_corpus import reference_voice
     from synesthesia.data.sentences import heldout_sentences, transcript_words
     from synesthesia.io import resample, save_audio
     from synesthesia.metrics.intelligibility import (
@@ -35,6 +36,7 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
     from synesthesia.viz.tts import plot_speech
 
     tts = TextToSpeech.from_pretrained(pretrained_path(SHIPPED), griffin_lim_iters=32)
+    speaker = reference_voice(pretrained_path(SHIPPED)) or {"voice": "en-us"}
     rate = tts.sample_rate
     grid = heldout_sentences("grid", 1, seed=seed + 1)[0]
     general = heldout_sentences("general", 1, seed=seed)[0]
@@ -42,9 +44,9 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
     report.text(
         f"A {model.num_parameters / 1e6:.1f} M-parameter Tacotron 2 (phonemes in, "
         f"{model.n_mels}-bin log-mel out, {model.reduction_factor} frames per decoder step), "
-        "trained for under 30 minutes on 2 CPU cores on one eSpeak NG voice "
-        "(configs/tts/espeak.yaml), speaks two sentences it never saw in training; "
-        "Griffin-Lim turns its log-mel into a waveform."
+        f"trained for under 30 minutes on 2 CPU cores on one eSpeak NG voice ({speaker['voice']}, "
+        "configs/tts/espeak.yaml), speaks two sentences it never saw in training; Griffin-Lim "
+        "turns its log-mel into a waveform."
     )
     start = time.perf_counter()
     speeches = tts.batch([grid.normalized, general.normalized])
@@ -57,7 +59,7 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
     for tag, sentence, speech in (("grid", grid, speeches[0]), ("general", general, speeches[1])):
         reference = transcript_words(sentence.text)
         grammar = grid_grammar() if tag == "grid" else word_loop_grammar(vocabulary)
-        espeak, espeak_rate = synth.synthesize(sentence.normalized, voice="en-us")
+        espeak, espeak_rate = synth.synthesize(sentence.normalized, **speaker)
         espeak = resample(espeak, orig_sample_rate=espeak_rate, target_sample_rate=rate)
         for name, wave in (("eSpeak NG", espeak), ("ours", speech.waveform)):
             heard = transcribe(wave, rate, grammar=grammar)
