@@ -119,12 +119,14 @@ def main() -> None:
             espeak.append(_resample(waveform, espeak_rate, rate))
         outputs = {"espeak": (espeak, None, 0.0)}
         start = time.perf_counter()
+        torch.manual_seed(0)  # pre-net dropout: each set's draws independent of the others
         speech = tts.batch(texts)
         outputs["tts + griffin-lim"] = ([s.waveform for s in speech], speech,
                                         time.perf_counter() - start)  # fmt: skip
         figure_speech.append(speech[0])
         if wavenet is not None:
             start = time.perf_counter()
+            torch.manual_seed(0)
             speech_wn = wavenet.batch(texts)
             outputs["tts + wavenet"] = ([s.waveform for s in speech_wn], speech_wn,
                                         time.perf_counter() - start)  # fmt: skip
