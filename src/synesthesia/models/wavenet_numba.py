@@ -39,6 +39,7 @@ __all__ = [
     "numba_available",
     "warn_unavailable",
     "export_weights",
+    "PER_SAMPLE_MATRICES",
     "prefetch_distance",
     "stream",
 ]
@@ -84,13 +85,17 @@ def _reset_for_tests() -> None:
     _STATE.update(checked=False, kernel=None, warned=False)
 
 
+#: the exported matrices multiplied at every sample (``WaveNet.per_sample_matrices``, laid out
+#: for the kernel): the ones ``weight_dtype`` rounds and whose size decides prefetching
+PER_SAMPLE_MATRICES = ("conv_w", "out_w", "hidden_w", "proj_w")
+
+
 def export_weights(model, weight_dtype: torch.dtype | None = None) -> dict[str, np.ndarray]:
     """Contiguous NumPy copies of a WaveNet's weights in the layouts the kernel reads.
 
-    With ``weight_dtype=torch.float16`` the matrices ``conv_w``, ``out_w``, ``hidden_w`` and
-    ``proj_w`` are rounded to half precision and returned as their ``uint16`` bit patterns
-    (the kernel widens them to float32 as it loads them); everything else keeps the model's
-    dtype.
+    With ``weight_dtype=torch.float16`` the matrices of :data:`PER_SAMPLE_MATRICES` are
+    rounded to half precision and returned as their ``uint16`` bit patterns (the kernel widens
+    them to float32 as it loads them); everything else keeps the model's dtype.
 
     Returns:
         ``input_table`` (Q, R) for mulaw, else (2, R) = [weight, bias]; ``conv_w``
@@ -101,11 +106,6 @@ def export_weights(model, weight_dtype: torch.dtype | None = None) -> dict[str, 
 
     def arr(t: torch.Tensor) -> np.ndarray:
         return np.ascontiguousarray(t.detach().cpu().numpy())
-
-    def mat(t: torch.Tensor) -> np.ndarray:
-        if weight_dtype is None:
-            return arr(t)
-        return arr(t.to(weight_dtype)).view(np.uint16)
 
     blocks = model.blocks
     if model.output == "mulaw":
@@ -121,13 +121,13 @@ def export_weights(model, weight_dtype: torch.dtype | None = None) -> dict[str, 
             return block.skip_proj.weight.new_zeros(shape if name == "weight" else shape[:1])
         return block.res_proj.weight[:, :, 0] if name == "weight" else block.res_proj.bias
 
-    return {
+    weights = {
         "input_table": input_table,
         # (L, G, k R): tap j of every conv side by side, matching [x(t - (k-1) d), ..., x(t)]
-        "conv_w": mat(torch.stack([b.conv.weight.permute(0, 2, 1).flatten(1) for b in blocks])),
+        "conv_w": arr(torch.stack([b.conv.weight.permute(0, 2, 1).flatten(1) for b in blocks])),
         "conv_b": arr(torch.stack([b.conv.bias for b in blocks])),
         # (L, R + S, G / 2): residual rows first, then skip rows
-        "out_w": mat(
+        "out_w": arr(
             torch.stack(
                 [torch.cat([residual(b, "weight"), b.skip_proj.weight[:, :, 0]]) for b in blocks]
             )
@@ -135,14 +135,18 @@ def export_weights(model, weight_dtype: torch.dtype | None = None) -> dict[str, 
         "out_b": arr(
             torch.stack([torch.cat([residual(b, "bias"), b.skip_proj.bias]) for b in blocks])
         ),
-        "hidden_w": mat(model.output_hidden.weight[:, :, 0]),
+        "hidden_w": arr(model.output_hidden.weight[:, :, 0]),
         "hidden_b": arr(model.output_hidden.bias),
-        "proj_w": mat(model.output_proj.weight[:, :, 0]),
+        "proj_w": arr(model.output_proj.weight[:, :, 0]),
         "proj_b": arr(model.output_proj.bias),
         "dilations": np.asarray(model.dilations, dtype=np.int64),
         "offsets": np.asarray(np.cumsum([0, *sizes[:-1]]), dtype=np.int64),
         "buffer_rows": np.int64(sum(sizes)),
     }
+    if weight_dtype is not None:
+        for name in PER_SAMPLE_MATRICES:
+            weights[name] = arr(torch.from_numpy(weights[name]).to(weight_dtype)).view(np.uint16)
+    return weights
 
 
 def _l2_cache_bytes() -> int:
@@ -167,7 +171,7 @@ def prefetch_distance(weights: dict[str, np.ndarray]) -> int:
     prefetching; half weights in L2 (1.1 MB) 23.0 → 19.3, float32 from L3 7.3 → 6.8
     (slower), so those run without.
     """
-    mats = [weights[name] for name in ("conv_w", "out_w", "hidden_w", "proj_w")]
+    mats = [weights[name] for name in PER_SAMPLE_MATRICES]
     if mats[0].dtype != np.uint16 or sum(m.nbytes for m in mats) <= _l2_cache_bytes():
         return 0
     return PREFETCH_BYTES // mats[0].itemsize
