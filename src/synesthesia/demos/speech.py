@@ -36,7 +36,7 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
     from synesthesia.viz.tts import plot_speech
 
     tts = TextToSpeech.from_pretrained(pretrained_path(SHIPPED), griffin_lim_iters=32)
-    speaker = reference_voice(pretrained_path(SHIPPED)) or {"voice": "en-us"}
+    speaker = reference_voice(pretrained_path(SHIPPED))  # the voice it was trained on
     rate = tts.sample_rate
     grid = heldout_sentences("grid", 1, seed=seed + 1)[0]
     general = heldout_sentences("general", 1, seed=seed)[0]
