@@ -128,6 +128,24 @@ def test_judge_is_reproducible_and_rate_agnostic(grid_audio):
     assert word_error_rate(refs, at_16k) < 0.3
 
 
+def test_judge_does_not_depend_on_what_it_decoded_before(grid_audio):
+    """The recogniser is cached per grammar; its front end must not carry its noise and
+    cepstral-mean estimates from one utterance to the next (it did: a system's WER then
+    depended on the order in which utterances were judged)."""
+    from synesthesia.metrics.intelligibility import _recognizer
+
+    recognizer = _recognizer(grid_grammar())
+    speech = prepare_audio(grid_audio[0][1], 22050)
+    noise = torch.from_numpy(np.random.default_rng(0).normal(0, 0.3, 44100).astype(np.float32))
+    recognizer.decode(speech)
+    alone = recognizer.decoder.hyp().score
+    recognizer.decode(prepare_audio(noise, 22050))
+    recognizer.decode(speech)
+    assert recognizer.decoder.hyp().score == alone  # exact: the same computation again
+    hyps = [transcribe(w, 22050) for _, w in grid_audio]
+    assert [transcribe(w, 22050) for _, w in grid_audio[::-1]] == hyps[::-1]
+
+
 def test_word_loop_grammar_decodes_general_speech():
     synth = EspeakSynthesizer()
     grammar = word_loop_grammar(vocabulary("general"))

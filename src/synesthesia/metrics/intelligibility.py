@@ -281,6 +281,10 @@ class _Recognizer:
 
     def decode(self, samples: np.ndarray) -> str:
         with self.lock:
+            # the front end adapts its noise estimate (remove_noise) and cepstral mean across
+            # utterances; resetting them makes a transcription independent of what was
+            # decoded before (otherwise a system's WER depends on the order of decoding)
+            self.decoder.reinit_feat()
             self.decoder.start_utt()
             self.decoder.process_raw(samples.tobytes(), full_utt=True)
             self.decoder.end_utt()
