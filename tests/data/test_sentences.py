@@ -66,6 +66,36 @@ def test_mixed_has_every_kind_and_is_prefix_stable():
     assert make_sentences("mixed", 30, seed=5) == mixed[:30]
 
 
+def test_broad_mixes_in_everyday_sentences_and_is_prefix_stable():
+    from collections import Counter
+
+    from synesthesia.cli.data import _KINDS
+    from synesthesia.data.sentences import SENTENCE_KINDS, everyday_pool, everyday_sentences
+
+    assert _KINDS == SENTENCE_KINDS
+    broad = make_sentences("broad", 2000, seed=5)
+    shares = {k: v / len(broad) for k, v in Counter(s.kind for s in broad).items()}
+    for kind, share in {"grid": 0.4, "general": 0.2, "everyday": 0.3, "digits": 0.1}.items():
+        assert abs(shares[kind] - share) < 0.04, (kind, shares)
+    assert make_sentences("broad", 30, seed=5) == broad[:30]
+    # the GRID draws are those of "mixed" (same rng, same first draw)
+    mixed = make_sentences("mixed", 2000, seed=5)
+    assert [a for a, b in zip(broad, mixed) if a.kind == "grid"] == [
+        b for b in mixed if b.kind == "grid"
+    ]
+    pool = everyday_pool()
+    assert len(pool) >= 1000 and len(set(pool)) == len(pool)
+    assert not set(pool) & set(GENERAL_SENTENCES)  # test pool and training pool are apart
+    words = vocabulary("everyday")
+    assert len(words) > 2 * len(vocabulary("general"))
+    assert set(words) <= set(vocabulary("broad"))
+    everyday = everyday_sentences(50, seed=2)
+    assert everyday == make_sentences("everyday", 50, seed=2)
+    assert all(s.kind == "everyday" and s.text in pool for s in everyday)
+    s = next(s for s in everyday_sentences(2000, seed=1) if any(c.isdigit() for c in s.text))
+    assert not any(c.isdigit() for c in s.normalized)
+
+
 def test_numbers_and_transcripts():
     assert number_to_words(0) == "zero"
     assert number_to_words(15) == "fifteen"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_KINDS = ("grid", "general", "digits", "mixed")
+_KINDS = ("grid", "general", "digits", "mixed", "everyday", "broad")  # = SENTENCE_KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

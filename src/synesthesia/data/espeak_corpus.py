@@ -145,7 +145,8 @@ def write_espeak_corpus(
         out: output folder (created).
         num_utterances: how many utterances in total (existing ones are kept).
         voices: eSpeak voices, used round-robin (``synesthesia.data.espeak.list_voices``).
-        kind: sentence kind: "grid", "general", "digits" or "mixed".
+        kind: sentence kind (``synesthesia.data.sentences.SENTENCE_KINDS``): "grid",
+            "general", "digits", "mixed", "everyday" or "broad".
         seed: seed of the sentences and of rate/pitch draws.
         sample_rate: rate of the written wavs (eSpeak's 22050 Hz is resampled with soxr).
         rate_range: speaking rate drawn uniformly per utterance from [MIN, MAX] words/minute.

@@ -1,4 +1,5 @@
-"""Built-in sentences to synthesise: GRID-style commands, general English, digit strings.
+"""Built-in sentences to synthesise: GRID-style commands, general English, everyday English
+(a wider-vocabulary training pool), digit strings.
 
 Every generator is seeded and *prefix-stable*: sentence ``i`` depends only on ``(seed, i)``
 (its own ``numpy.random.default_rng([seed, i])``), so asking for more sentences keeps the first
@@ -14,14 +15,16 @@ reference words are dictionary words ("a", "seven") a speech recogniser can outp
 References:
     Cooke, Barker, Cunningham, Shao, "An audio-visual corpus for speech perception and
     automatic speech recognition" (GRID), JASA 2006 — the sentence grammar only; no corpus
-    text is copied. The general sentences are written for this package.
+    text is copied. The general and everyday sentences are written for this package.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -38,6 +41,8 @@ __all__ = [
     "GRID_SLOTS",
     "GENERAL_SENTENCES",
     "SENTENCE_KINDS",
+    "everyday_pool",
+    "everyday_sentences",
     "number_to_words",
     "normalize_numbers",
     "transcript_words",
@@ -61,7 +66,7 @@ GRID_ADVERBS = ("again", "now", "please", "soon")
 GRID_SLOTS = (GRID_COMMANDS, GRID_COLOURS, GRID_PREPOSITIONS, GRID_LETTERS, DIGITS, GRID_ADVERBS)
 
 #: kinds accepted by :func:`make_sentences`
-SENTENCE_KINDS = ("grid", "general", "digits", "mixed")
+SENTENCE_KINDS = ("grid", "general", "digits", "mixed", "everyday", "broad")
 
 _SPOKEN_LETTER = {"a": "eh"}  # eSpeak reads a lone "a" as the article; "eh" gives /eɪ/
 
@@ -74,7 +79,7 @@ class Sentence:
         text: as written ("The baker bought 7 eggs.").
         normalized: what to speak and what a text-to-speech model reads ("The baker bought
             seven eggs.").
-        kind: "grid", "general" or "digits".
+        kind: "grid", "general", "everyday" or "digits".
     """
 
     text: str
@@ -363,11 +368,45 @@ def general_sentences(num_sentences: int, *, seed: int = 0) -> list[Sentence]:
     return out
 
 
+# -- everyday English (training only) --------------------------------------------------------
+_EVERYDAY_PATH = Path(__file__).resolve().parents[1] / "assets" / "everyday_sentences.txt"
+
+
+@functools.cache
+def everyday_pool() -> tuple[str, ...]:
+    """About 1,200 everyday English sentences with a wide vocabulary (package data
+    ``synesthesia/assets/everyday_sentences.txt``, written for this package).
+
+    They widen what a text-to-speech model hears in training: the ~400
+    :data:`GENERAL_SENTENCES` use few words outside their templates. They are never test
+    sentences: :func:`heldout_sentences` draws only from :data:`GENERAL_SENTENCES` and GRID,
+    and any everyday sentence that :func:`is_heldout_sentence` marks is dropped from training
+    like every other.
+    """
+    lines = [line.strip() for line in _EVERYDAY_PATH.read_text("utf-8").splitlines()]
+    return tuple(line for line in lines if line)
+
+
+def _everyday(rng: np.random.Generator) -> Sentence:
+    pool = everyday_pool()
+    text = pool[int(rng.integers(len(pool)))]
+    return Sentence(text=text, normalized=normalize_numbers(text), kind="everyday")
+
+
+def everyday_sentences(num_sentences: int, *, seed: int = 0) -> list[Sentence]:
+    """Sentences drawn from :func:`everyday_pool` (with replacement; digits spelled out in
+    ``normalized``)."""
+    _check_count(num_sentences, seed)
+    return [_everyday(_rng(seed, i)) for i in range(num_sentences)]
+
+
 def make_sentences(kind: str, num_sentences: int, *, seed: int = 0) -> list[Sentence]:
-    """``num_sentences`` sentences of ``kind`` ("grid", "general", "digits" or "mixed").
+    """``num_sentences`` sentences of ``kind`` (one of :data:`SENTENCE_KINDS`).
 
     "mixed" draws each sentence's kind (grid 40 %, general 40 %, digits 20 %) from
-    ``default_rng([seed, i])``; like the others it is prefix-stable.
+    ``default_rng([seed, i])``; "broad" likewise draws grid 40 %, general 20 %, everyday 30 %,
+    digits 10 % (the text-to-speech recipe: the same GRID share, more varied English). All
+    kinds are prefix-stable.
     """
     _check_count(num_sentences, seed)
     if kind not in SENTENCE_KINDS:
@@ -378,15 +417,21 @@ def make_sentences(kind: str, num_sentences: int, *, seed: int = 0) -> list[Sent
         return general_sentences(num_sentences, seed=seed)
     if kind == "digits":
         return digit_sentences(num_sentences, seed=seed)
+    if kind == "everyday":
+        return everyday_sentences(num_sentences, seed=seed)
+    # cumulative shares of grid, general, everyday (digits take the rest)
+    edges = (0.4, 0.8, 0.8) if kind == "mixed" else (0.4, 0.6, 0.9)
     out = []
     for i in range(num_sentences):
         rng = _rng(seed, i)
         draw = rng.random()
-        if draw < 0.4:
+        if draw < edges[0]:
             out.append(_grid(rng))
-        elif draw < 0.8:
+        elif draw < edges[1]:
             text = GENERAL_SENTENCES[int(rng.integers(len(GENERAL_SENTENCES)))]
             out.append(Sentence(text=text, normalized=normalize_numbers(text), kind="general"))
+        elif draw < edges[2]:
+            out.append(_everyday(rng))
         else:
             out.append(_digits(rng, 3, 7))
     return out
@@ -401,13 +446,16 @@ def vocabulary(kind: str) -> list[str]:
     if kind not in SENTENCE_KINDS:
         raise ParameterError(f"kind={kind!r} must be one of {SENTENCE_KINDS}")
     words: set[str] = set()
-    if kind in ("grid", "mixed"):
+    if kind in ("grid", "mixed", "broad"):
         for slot in GRID_SLOTS:
             words.update(slot)
-    if kind in ("digits", "mixed"):
+    if kind in ("digits", "mixed", "broad"):
         words.update(DIGITS)
-    if kind in ("general", "mixed"):
+    if kind in ("general", "mixed", "broad"):
         for text in GENERAL_SENTENCES:
+            words.update(transcript_words(text))
+    if kind in ("everyday", "broad"):
+        for text in everyday_pool():
             words.update(transcript_words(text))
     return sorted(words)
 
