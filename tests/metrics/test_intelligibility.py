@@ -95,7 +95,7 @@ def test_judge_understands_espeak_grid_speech(grid_audio):
     refs = [" ".join(s.words) for s, _ in grid_audio]
     hyps = [transcribe(w, 22050) for _, w in grid_audio]
     wer = word_error_rate(refs, hyps)
-    # measured 0.156 on these 15 sentences (3 voices × 5; the letter slot is the hard one);
+    # measured 0.144 on these 15 sentences (3 voices × 5; the letter slot is the hard one);
     # 0.08-0.11 on 100 sentences (docs/results.md)
     assert wer < 0.3, list(zip(refs, hyps))
 
