@@ -361,11 +361,12 @@ def general_sentences(num_sentences: int, *, seed: int = 0) -> list[Sentence]:
     ``text`` keeps digits ("7 eggs"); ``normalized`` spells them out ("seven eggs").
     """
     _check_count(num_sentences, seed)
-    out = []
-    for i in range(num_sentences):
-        text = GENERAL_SENTENCES[int(_rng(seed, i).integers(len(GENERAL_SENTENCES)))]
-        out.append(Sentence(text=text, normalized=normalize_numbers(text), kind="general"))
-    return out
+    return [_general(_rng(seed, i)) for i in range(num_sentences)]
+
+
+def _general(rng: np.random.Generator) -> Sentence:
+    text = GENERAL_SENTENCES[int(rng.integers(len(GENERAL_SENTENCES)))]
+    return Sentence(text=text, normalized=normalize_numbers(text), kind="general")
 
 
 # -- everyday English (training only) --------------------------------------------------------
@@ -428,8 +429,7 @@ def make_sentences(kind: str, num_sentences: int, *, seed: int = 0) -> list[Sent
         if draw < edges[0]:
             out.append(_grid(rng))
         elif draw < edges[1]:
-            text = GENERAL_SENTENCES[int(rng.integers(len(GENERAL_SENTENCES)))]
-            out.append(Sentence(text=text, normalized=normalize_numbers(text), kind="general"))
+            out.append(_general(rng))
         elif draw < edges[2]:
             out.append(_everyday(rng))
         else:
