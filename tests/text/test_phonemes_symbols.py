@@ -6,8 +6,14 @@ import pytest
 import torch
 
 from synesthesia.errors import ParameterError
-from synesthesia.text import SymbolTable, TextProcessor, text_to_phonemes, word_to_phonemes
-from synesthesia.text.phonemes import ARPABET_SYMBOLS, ipa_to_arpabet
+from synesthesia.text import (
+    SymbolTable,
+    TextProcessor,
+    text_to_ipa,
+    text_to_phonemes,
+    word_to_phonemes,
+)
+from synesthesia.text.phonemes import ARPABET_SYMBOLS, ESPEAK_IPA_SYMBOLS, ipa_to_arpabet
 
 
 def test_dictionary_words_use_cmudict():
@@ -48,7 +54,42 @@ def test_symbol_table_round_trip_unknown_and_json(tmp_path):
         SymbolTable.for_mode("words")
 
 
-@pytest.mark.parametrize("mode", ["phonemes", "characters"])
+def test_espeak_ipa_is_espeaks_transcription_with_punctuation_kept():
+    from synesthesia.data.espeak import espeak_phonemes
+
+    assert text_to_ipa("hello, world") == [*"həlˈoʊ", ",", " ", *"wˈɜːld"]
+    text = "the wind lives in the hills; do you read? yes."
+    symbols = text_to_ipa(text)
+    assert [s for s in symbols if s in ",.!?;:"] == [";", "?", "."]
+    # the words are eSpeak NG's, transcribed clause by clause in context
+    clauses = ["the wind lives in the hills", "do you read", "yes"]
+    expected = " ".join(espeak_phonemes(c) for c in clauses)
+    assert "".join(s for s in symbols if s not in ",.!?;:") == expected.replace("  ", " ")
+    # homographs as eSpeak NG says them here, not CMUdict's first entry (W AY1 N D, L IH1 V Z)
+    assert "wˈɪnd" in expected and "lˈaɪvz" in expected
+    assert word_to_phonemes("wind")[1] == "AY1" and word_to_phonemes("lives")[1] == "IH1"
+
+
+def test_espeak_ipa_inventory_covers_the_package_sentences():
+    from synesthesia.data.sentences import GENERAL_SENTENCES, everyday_pool, grid_sentences
+
+    texts = list(GENERAL_SENTENCES) + list(everyday_pool())
+    texts += [s.text for s in grid_sentences(200, seed=0)]
+    seen = {s for t in texts for s in TextProcessor("espeak").symbols(t)}
+    assert seen - {" ", ",", ".", "!", "?", ";", ":"} <= set(ESPEAK_IPA_SYMBOLS)
+    assert len(set(ESPEAK_IPA_SYMBOLS)) == len(ESPEAK_IPA_SYMBOLS)
+
+
+def test_espeak_phonemes_batch_equals_one_by_one():
+    from synesthesia.data.espeak import espeak_phonemes, espeak_phonemes_batch
+
+    texts = ["hello world", "", "bin blue at f two now", "it's three o'clock"]
+    assert espeak_phonemes_batch(texts) == [espeak_phonemes(t) for t in texts]
+    with pytest.raises(ParameterError, match="list of strings"):
+        espeak_phonemes_batch("hello")
+
+
+@pytest.mark.parametrize("mode", ["phonemes", "characters", "espeak"])
 def test_text_processor_tokens_and_batch(mode, tmp_path):
     processor = TextProcessor(mode)
     tokens = processor("Hello, Dr. Smith!")
@@ -71,7 +112,8 @@ def test_characters_decode():
     )
 
 
+@pytest.mark.parametrize("mode", ["phonemes", "espeak"])
 @pytest.mark.parametrize("text", ["", "   ", "?!...", "🎉"])
-def test_nothing_to_speak_is_an_error(text):
+def test_nothing_to_speak_is_an_error(text, mode):
     with pytest.raises(ParameterError, match="nothing to speak"):
-        TextProcessor("phonemes")(text)
+        TextProcessor(mode)(text)

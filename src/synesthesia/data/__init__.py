@@ -17,6 +17,7 @@ __all__ += ["SpokenDigits", "make_spoken_digits"]
 from synesthesia.data.espeak import (  # noqa: E402
     EspeakSynthesizer,
     espeak_phonemes,
+    espeak_phonemes_batch,
     list_voices,
 )
 from synesthesia.data.sentences import (  # noqa: E402
@@ -28,7 +29,7 @@ from synesthesia.data.sentences import (  # noqa: E402
     transcript_words,
 )
 
-__all__ += ["EspeakSynthesizer", "espeak_phonemes", "list_voices"]
+__all__ += ["EspeakSynthesizer", "espeak_phonemes", "espeak_phonemes_batch", "list_voices"]
 __all__ += [
     "Sentence",
     "digit_sentences",

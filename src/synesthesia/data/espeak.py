@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from synesthesia.errors import ParameterError
 __all__ = [
     "EspeakSynthesizer",
     "espeak_phonemes",
+    "espeak_phonemes_batch",
     "list_languages",
     "list_variants",
     "list_voices",
@@ -381,6 +382,16 @@ class EspeakSynthesizer:
     def phonemes(self, text: str, *, voice: str = "en-us") -> str:
         """IPA phonemes of ``text`` (see :func:`espeak_phonemes`)."""
         return espeak_phonemes(text, voice=voice)
+
+
+def espeak_phonemes_batch(texts: Sequence[str], *, voice: str = "en-us") -> list[str]:
+    """:func:`espeak_phonemes` of several texts in one eSpeak NG session (one string each)."""
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise ParameterError(f"texts={texts!r} must be a list of strings")
+    voice = _check_voice(voice)
+    with _session() as engine:
+        engine.set_voice(voice)
+        return [" ".join(engine.phonemes(text)) for text in texts]
 
 
 def espeak_phonemes(text: str, *, voice: str = "en-us") -> str:

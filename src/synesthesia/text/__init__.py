@@ -14,7 +14,7 @@ from synesthesia.text.vocab import Vocabulary, tokenize_caption  # noqa: E402
 __all__ += ["Vocabulary", "tokenize_caption"]
 
 from synesthesia.text.normalize import normalize_text, split_sentences  # noqa: E402
-from synesthesia.text.phonemes import text_to_phonemes, word_to_phonemes  # noqa: E402
+from synesthesia.text.phonemes import text_to_ipa, text_to_phonemes, word_to_phonemes  # noqa: E402
 from synesthesia.text.symbols import SymbolTable, TextProcessor  # noqa: E402
 
 __all__ += [
@@ -22,6 +22,7 @@ __all__ += [
     "TextProcessor",
     "normalize_text",
     "split_sentences",
+    "text_to_ipa",
     "text_to_phonemes",
     "word_to_phonemes",
 ]

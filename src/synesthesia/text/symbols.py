@@ -20,7 +20,12 @@ from torch import Tensor
 
 from synesthesia.errors import ParameterError
 from synesthesia.text.normalize import normalize_text
-from synesthesia.text.phonemes import ARPABET_SYMBOLS, text_to_phonemes
+from synesthesia.text.phonemes import (
+    ARPABET_SYMBOLS,
+    ESPEAK_IPA_SYMBOLS,
+    text_to_ipa,
+    text_to_phonemes,
+)
 from synesthesia.utils import atomic_write_json, read_json
 
 __all__ = ["PAD", "EOS", "UNK", "PUNCTUATION", "SymbolTable", "TextProcessor"]
@@ -30,7 +35,8 @@ EOS = "<eos>"
 UNK = "<unk>"
 PUNCTUATION = (",", ".", "!", "?", ";", ":")
 _CHARACTERS = tuple("abcdefghijklmnopqrstuvwxyz'-")
-_MODES = ("phonemes", "characters")
+_MODES = ("phonemes", "characters", "espeak")
+_CONTENT = {"phonemes": ARPABET_SYMBOLS, "characters": _CHARACTERS, "espeak": ESPEAK_IPA_SYMBOLS}
 
 
 class SymbolTable:
@@ -61,11 +67,11 @@ class SymbolTable:
 
     @classmethod
     def for_mode(cls, mode: str, *, unknown: str = "map") -> SymbolTable:
-        """The default table of a :class:`TextProcessor` mode ("phonemes" or "characters")."""
+        """The default table of a :class:`TextProcessor` mode (one of ``"phonemes"``,
+        ``"characters"``, ``"espeak"``)."""
         if mode not in _MODES:
             raise ParameterError(f"mode={mode!r} must be one of {_MODES}")
-        content = ARPABET_SYMBOLS if mode == "phonemes" else _CHARACTERS
-        return cls(list(PUNCTUATION) + list(content), unknown=unknown)
+        return cls(list(PUNCTUATION) + list(_CONTENT[mode]), unknown=unknown)
 
     def __len__(self) -> int:
         return len(self.symbols)
@@ -123,12 +129,16 @@ class SymbolTable:
 
 
 class TextProcessor:
-    """Text → token ids: normalisation, then phonemes (CMUdict + eSpeak NG) or characters.
+    """Text → token ids: normalisation, then phonemes (CMUdict + eSpeak NG, or eSpeak NG's
+    IPA) or characters.
 
     Args:
-        mode: ``"phonemes"`` (ARPAbet with stress) or ``"characters"`` (a-z, ' and -).
+        mode: ``"phonemes"`` (ARPAbet with stress: CMUdict, eSpeak NG for words it lacks),
+            ``"espeak"`` (eSpeak NG's IPA in context, one symbol per character: the faithful
+            input for a voice trained on eSpeak NG's audio) or ``"characters"`` (a-z, ' and -).
         symbol_table: the table (default :meth:`SymbolTable.for_mode`).
-        voice: eSpeak NG voice for out-of-dictionary words (phoneme mode).
+        voice: eSpeak NG language for out-of-dictionary words ("phonemes") or for every word
+            ("espeak").
 
     Text with nothing to speak (empty, only spaces, emoji or punctuation) raises
     ParameterError: a TTS model cannot say it.
@@ -151,6 +161,8 @@ class TextProcessor:
             raise ParameterError(f"text={text!r} has nothing to speak after normalisation")
         if self.mode == "characters":
             return list(normalized)
+        if self.mode == "espeak":
+            return text_to_ipa(normalized, voice=self.voice)
         return text_to_phonemes(normalized, voice=self.voice)
 
     def __call__(self, text: str) -> Tensor:
