@@ -413,7 +413,4 @@ def espeak_phonemes(text: str, *, voice: str = "en-us") -> str:
     """
     if not isinstance(text, str):
         raise ParameterError(f"text={text!r} must be a string")
-    voice = _check_voice(voice)
-    with _session() as engine:
-        engine.set_voice(voice)
-        return " ".join(engine.phonemes(text))
+    return espeak_phonemes_batch([text], voice=voice)[0]
