@@ -182,7 +182,7 @@ def text_to_ipa(text: str, *, voice: str = "en-us") -> list[str]:
     from synesthesia.data.espeak import espeak_phonemes_batch
 
     pieces = _CLAUSE_RE.split(text.lower())  # clause, punctuation, clause, …
-    clauses = [pieces[i] for i in range(0, len(pieces), 2)]
+    clauses = pieces[::2]
     spoken = [i for i, c in enumerate(clauses) if any(ch.isalnum() for ch in c)]
     ipa = dict(zip(spoken, espeak_phonemes_batch([clauses[i] for i in spoken], voice=voice)))
     out: list[str] = []
