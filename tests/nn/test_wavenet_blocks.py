@@ -137,6 +137,36 @@ def test_upsampler_row_in_padded_batch_equals_row_alone():
     assert batched.shape == (2, 3, 35)
 
 
+def test_residual_upsampler_row_in_padded_batch_equals_row_alone():
+    torch.manual_seed(5)
+    up = ConditioningUpsampler(3, hop_length=5, kernel_size=3, num_layers=2, hidden_channels=4)
+    with torch.no_grad():
+        for conv in up.res_out:  # zero at initialisation: make the blocks matter
+            conv.weight.normal_(0.0, 0.5)
+            conv.bias.normal_(0.0, 0.5)
+    up = up.double()
+    mel = torch.randn(2, 3, 7, dtype=torch.float64)
+    lengths = torch.tensor([7, 4])
+    batched = up(mel, mel_lengths=lengths)
+    alone = up(mel[1:, :, :4])
+    torch.testing.assert_close(batched[1:, :, :20], alone, rtol=1e-12, atol=1e-12)
+    plain = ConditioningUpsampler(3, hop_length=5, kernel_size=3).double()
+    plain.frame_conv.load_state_dict(up.frame_conv.state_dict())
+    assert (up(mel) - plain(mel)).abs().max() > 1e-3  # the blocks change the features
+
+
+def test_residual_upsampler_starts_as_the_plain_conv():
+    torch.manual_seed(6)
+    up = ConditioningUpsampler(3, hop_length=4, kernel_size=3, num_layers=3).double()
+    plain = ConditioningUpsampler(3, hop_length=4, kernel_size=3).double()
+    plain.frame_conv.load_state_dict(up.frame_conv.state_dict())
+    mel = torch.randn(2, 3, 6, dtype=torch.float64)
+    torch.testing.assert_close(up(mel), plain(mel), rtol=0, atol=0)
+    conv3, conv1 = 3 * 3 * 3 + 3, 3 * 3 + 3  # weights + biases of a 3-frame and a 1x1 conv
+    assert sum(p.numel() for p in up.parameters()) == conv3 + 3 * (conv3 + conv1)
+    assert len(list(up.parameters())) == 2 + 3 * 4
+
+
 def test_bad_block_arguments():
     with pytest.raises(ParameterError, match="dilation"):
         CausalConv1d(2, 2, kernel_size=2, dilation=0)
@@ -146,6 +176,10 @@ def test_bad_block_arguments():
         upsample_frames(torch.zeros(1, 1, 2), hop_length=2, interpolation="cubic")
     with pytest.raises(ParameterError, match="hop_length"):
         ConditioningUpsampler(2, hop_length=0)
+    with pytest.raises(ParameterError, match="num_layers=2 needs kernel_size"):
+        ConditioningUpsampler(2, hop_length=2, kernel_size=0, num_layers=2)
+    with pytest.raises(ParameterError, match="hidden_channels"):
+        ConditioningUpsampler(2, hop_length=2, num_layers=1, hidden_channels=0)
     block = GatedResidualBlock(
         residual_channels=2, gate_channels=4, skip_channels=2, cond_channels=1
     )

@@ -80,7 +80,10 @@ class WaveNet(PretrainedModel):
         quantization_channels: mu-law classes ("mulaw", default 256) or the levels the MoL
             likelihood is discretized to ("mol", default 65536).
         log_scale_min: lower clamp of log-scales ("mol", "gaussian").
-        upsample_kernel_size: frames seen by the frame-rate conv of the upsampler.
+        upsample_kernel_size: frames seen by each frame-rate conv of the upsampler.
+        upsample_layers: residual blocks of the upsampler's frame-rate network (0: one
+            linear conv, the original design; see :class:`ConditioningUpsampler`).
+        upsample_hidden_channels: hidden width of those blocks (default ``cond_channels``).
         interpolation: "linear" or "nearest" frame → sample interpolation.
         dropout: dropout on each layer's input during training.
     """
@@ -104,6 +107,8 @@ class WaveNet(PretrainedModel):
         quantization_channels: int | None = None,
         log_scale_min: float = -7.0,
         upsample_kernel_size: int = 3,
+        upsample_layers: int = 0,
+        upsample_hidden_channels: int | None = None,
         interpolation: str = "linear",
         dropout: float = 0.0,
     ) -> None:
@@ -150,6 +155,10 @@ class WaveNet(PretrainedModel):
         self.quantization_channels = quantization_channels
         self.log_scale_min = float(log_scale_min)
         self.upsample_kernel_size = upsample_kernel_size
+        self.upsample_layers = upsample_layers
+        self.upsample_hidden_channels = (
+            cond_channels if upsample_hidden_channels is None else upsample_hidden_channels
+        )
         self.interpolation = interpolation
         self.dropout = dropout
 
@@ -164,6 +173,8 @@ class WaveNet(PretrainedModel):
             hop_length=self.hop_length,
             kernel_size=upsample_kernel_size,
             interpolation=interpolation,
+            num_layers=upsample_layers,
+            hidden_channels=self.upsample_hidden_channels,
         )
         self.blocks = nn.ModuleList(
             GatedResidualBlock(
@@ -200,6 +211,8 @@ class WaveNet(PretrainedModel):
             "quantization_channels": self.quantization_channels,
             "log_scale_min": self.log_scale_min,
             "upsample_kernel_size": self.upsample_kernel_size,
+            "upsample_layers": self.upsample_layers,
+            "upsample_hidden_channels": self.upsample_hidden_channels,
             "interpolation": self.interpolation,
             "dropout": self.dropout,
         }

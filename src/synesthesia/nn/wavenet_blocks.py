@@ -351,19 +351,28 @@ def upsample_frames(
 class ConditioningUpsampler(nn.Module):
     """Mel frames (B, M, N) → conditioning at sample rate (B, M, N·hop_length).
 
-    Two stages: a learnable non-causal frame-rate convolution (``kernel_size`` frames, zero
-    padding, frames past ``mel_lengths`` zeroed first so a padded batch equals its rows run
-    alone), then the fixed interpolation :func:`upsample_frames` (linear by default) aligned
-    with ``center=True`` frames: frame ``n`` sits on sample ``n * hop_length``. Because the
-    interpolation comes last and is linear, the per-layer 1×1 conditioning projections can be
-    applied at frame rate and interpolated per sample during generation — ``hop_length``
-    times fewer multiply-adds than projecting upsampled features.
+    Two stages: a learnable non-causal frame-rate network, then the fixed interpolation
+    :func:`upsample_frames` (linear by default) aligned with ``center=True`` frames: frame
+    ``n`` sits on sample ``n * hop_length``. The frame-rate network is a convolution over
+    ``kernel_size`` frames followed by ``num_layers`` residual blocks
+    ``h + W2·relu(W1 * h)`` (``W1``: ``kernel_size`` frames, ``channels → hidden_channels``;
+    ``W2``: 1×1 back to ``channels``, zero-initialised so a new network starts as the plain
+    convolution). Zero padding throughout, and frames past ``mel_lengths`` are zeroed before
+    every convolution, so a padded batch equals its rows run alone. The blocks make the
+    conditioning a non-linear function of the mel (with only the first convolution it is
+    linear, and the gates are the sole non-linearity), at frame rate: once per utterance,
+    not per sample. Because the interpolation comes last and is linear, the per-layer 1×1
+    conditioning projections can be applied at frame rate and interpolated per sample during
+    generation — ``hop_length`` times fewer multiply-adds than projecting upsampled features.
 
     Args:
         channels: mel bins ``M`` (input and output channels).
         hop_length: samples per frame.
-        kernel_size: frames seen by the frame-rate conv (odd; 0 disables it).
+        kernel_size: frames seen by each frame-rate conv (odd; 0 disables the first conv,
+            and then ``num_layers`` must be 0).
         interpolation: "linear" or "nearest".
+        num_layers: residual blocks after the first conv (0: the plain linear conv).
+        hidden_channels: width of each block's hidden layer (default ``channels``).
 
     References:
         Shen et al. 2018 (mel-conditioned WaveNet); r9y9/wavenet_vocoder ``UpsampleNetwork``
@@ -377,13 +386,20 @@ class ConditioningUpsampler(nn.Module):
         hop_length: int,
         kernel_size: int = 3,
         interpolation: str = "linear",
+        num_layers: int = 0,
+        hidden_channels: int | None = None,
     ) -> None:
         super().__init__()
         _positive_int("channels", channels)
         _positive_int("hop_length", hop_length)
         _positive_int("kernel_size", kernel_size, minimum=0)
+        _positive_int("num_layers", num_layers, minimum=0)
+        hidden_channels = channels if hidden_channels is None else hidden_channels
+        _positive_int("hidden_channels", hidden_channels)
         if kernel_size and kernel_size % 2 == 0:
             raise ParameterError(f"kernel_size={kernel_size} must be odd (or 0 for no conv)")
+        if num_layers and not kernel_size:
+            raise ParameterError(f"num_layers={num_layers} needs kernel_size > 0 (got 0)")
         if interpolation not in _INTERPOLATIONS:
             raise ParameterError(
                 f"interpolation={interpolation!r} must be one of {_INTERPOLATIONS}"
@@ -395,18 +411,38 @@ class ConditioningUpsampler(nn.Module):
             if kernel_size
             else None
         )
+        self.res_in = nn.ModuleList(
+            nn.Conv1d(channels, hidden_channels, kernel_size, padding=kernel_size // 2)
+            for _ in range(num_layers)
+        )
+        self.res_out = nn.ModuleList(
+            nn.Conv1d(hidden_channels, channels, 1) for _ in range(num_layers)
+        )
+        for conv in self.res_out:
+            nn.init.zeros_(conv.weight)
+            nn.init.zeros_(conv.bias)
 
     def frame_features(
         self, mel: torch.Tensor, *, mel_lengths: torch.Tensor | None = None
     ) -> torch.Tensor:
         """The frame-rate stage: (B, M, N) → (B, M, N)."""
+        valid = None
         if mel_lengths is not None:
             frames = torch.arange(mel.shape[-1], device=mel.device)
             valid = (frames < mel_lengths.unsqueeze(1)).unsqueeze(1)
-            mel = torch.where(valid, mel, torch.zeros((), dtype=mel.dtype, device=mel.device))
+
+        def masked(x: torch.Tensor) -> torch.Tensor:
+            if valid is None:
+                return x
+            return torch.where(valid, x, torch.zeros((), dtype=x.dtype, device=x.device))
+
+        h = masked(mel)
         if self.frame_conv is None:
-            return mel
-        return self.frame_conv(mel)
+            return h
+        h = self.frame_conv(h)
+        for conv_in, conv_out in zip(self.res_in, self.res_out):
+            h = h + conv_out(F.relu(conv_in(masked(h))))
+        return h
 
     def forward(
         self,
