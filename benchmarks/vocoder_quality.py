@@ -8,7 +8,9 @@ intelligibility``) transcribes all three; MCD (``synesthesia.metrics.mcd``, 24 c
 frames paired one to one) compares each reconstruction with the original.
 
     OMP_NUM_THREADS=1 python benchmarks/vocoder_quality.py --corpus DIR --model DIR \
-        [--num-utterances 20] [--out-dir WAVS]
+        [--num-utterances 20] [--out-dir WAVS] [--figure docs/figures/vocoder_mels.png]
+
+``--figure`` draws the log-mels of the first utterance's three versions on one colour scale.
 """
 
 from __future__ import annotations
@@ -27,6 +29,22 @@ from synesthesia.metrics.mcd import mel_cepstral_distortion
 from synesthesia.pipelines.vocoder import griffin_lim_from_log_mel, load_vocoder, log_mel
 
 
+def save_figure(path: Path, utterance: str, waves: dict, config) -> None:
+    """The log-mels (the model's analysis) of each version, stacked, written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from synesthesia.utils import atomic_path
+    from synesthesia.viz.audio import plot_log_mels
+
+    mels = {name: log_mel(wave.float(), config) for name, wave in waves.items()}
+    fig = plot_log_mels(mels, hop_seconds=config.hop_length / config.sample_rate,
+                        title=f"{utterance}: the same log-mel turned back into sound")  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=80)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True, help="espeak corpus folder")
@@ -35,6 +53,8 @@ def main() -> None:
     parser.add_argument("--num-utterances", type=int, default=20, help="utterances to score")
     parser.add_argument("--out-dir", type=Path, default=None, help="also write the wavs here")
     parser.add_argument("--temperature", type=float, default=1.0, help="WaveNet temperature")
+    parser.add_argument("--figure", type=Path, default=None, help="PNG of the first "
+                        "utterance's log-mels: original, Griffin-Lim, WaveNet")  # fmt: skip
     args = parser.parse_args()
 
     model = load_vocoder(args.model)
@@ -65,6 +85,9 @@ def main() -> None:
         wn = wn[0, : original.numel()]
         audio_seconds += original.numel() / rate
         references.append(transcript_words(item["text"]))
+        if index == 0 and args.figure is not None:
+            save_figure(args.figure, item["id"], {"original": original, "Griffin-Lim": gl,
+                        "WaveNet": wn}, config)  # fmt: skip
         for name, wave in (("original", original), ("griffin-lim", gl), ("wavenet", wn)):
             hypotheses[name].append(transcribe(wave, rate, grammar=grammar).split())
             if name != "original":

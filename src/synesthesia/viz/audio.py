@@ -12,7 +12,7 @@ import torch
 import synesthesia.functional as AF
 from synesthesia.errors import ParameterError
 
-__all__ = ["plot_representations"]
+__all__ = ["plot_representations", "plot_log_mels"]
 
 
 def _as_mono(waveform: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -128,6 +128,74 @@ def plot_representations(
         ylabel="frequency (Hz, mel-spaced bands)",
     )
     fig.colorbar(image, ax=ax, format="%+.0f dB")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_log_mels(
+    log_mels: dict[str, torch.Tensor | np.ndarray],
+    *,
+    hop_seconds: float,
+    dynamic_range: float = 10.0,
+    title: str | None = None,
+):
+    """Log-mel-spectrograms stacked one above the other on one colour scale, to compare.
+
+    Meant for "the same utterance, rendered several ways" (original, Griffin-Lim, a
+    vocoder): every panel shares the time axis and the colour limits (the largest value of
+    all panels and ``dynamic_range`` below it), so a noise floor or a smeared formant in one
+    panel is visible against the others.
+
+    Args:
+        log_mels: panel title → (M, N) natural-log mel magnitudes (as
+            :class:`~synesthesia.transforms.LogMelSpectrogram` gives); at least one, all with
+            the same ``M`` (``N`` may differ).
+        hop_seconds: seconds per frame (``hop_length / sample_rate``).
+        dynamic_range: natural-log units shown below the overall peak (> 0).
+        title: figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure`` (not attached to pyplot).
+    """
+    from matplotlib.figure import Figure
+
+    if not isinstance(log_mels, dict) or not log_mels:
+        raise ParameterError(f"log_mels={log_mels!r} must be a non-empty dict of title → (M, N)")
+    if not hop_seconds > 0:
+        raise ParameterError(f"hop_seconds={hop_seconds!r} must be positive")
+    if not dynamic_range > 0:
+        raise ParameterError(f"dynamic_range={dynamic_range!r} must be positive")
+    panels: dict[str, np.ndarray] = {}
+    for name, mel in log_mels.items():
+        array = np.asarray(mel.detach().cpu() if isinstance(mel, torch.Tensor) else mel)
+        if array.ndim != 2 or array.shape[1] == 0:
+            raise ParameterError(f"log_mels[{name!r}] with shape {array.shape} must be (M, N > 0)")
+        if not np.isfinite(array).all():
+            raise ParameterError(f"log_mels[{name!r}] has non-finite values")
+        panels[name] = array.astype(np.float64)
+    bands = {array.shape[0] for array in panels.values()}
+    if len(bands) != 1:
+        raise ParameterError(f"log_mels have different numbers of mel bands {sorted(bands)}")
+    top = max(float(array.max()) for array in panels.values())
+    longest = max(array.shape[1] for array in panels.values()) * hop_seconds
+    fig = Figure(figsize=(10, 2.2 * len(panels) + 0.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0])
+    image = None
+    for ax, (name, array) in zip(axes, panels.items()):
+        edges = np.arange(array.shape[1] + 1) * hop_seconds
+        image = ax.pcolormesh(
+            edges,
+            np.arange(array.shape[0] + 1),
+            array,
+            shading="flat",
+            cmap="magma",
+            vmin=top - dynamic_range,
+            vmax=top,
+        )
+        ax.set(title=name, ylabel="mel band", xlim=(0, longest))
+    axes[-1].set_xlabel("time (s)")
+    fig.colorbar(image, ax=list(axes), label="ln mel magnitude")
     if title:
         fig.suptitle(title)
     return fig
