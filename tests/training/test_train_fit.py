@@ -216,6 +216,29 @@ def test_resume_reaches_the_uninterrupted_state(tmp_path, accumulate):
         )
 
 
+class _CrashAt(L.Callback):
+    """Simulates a kill: raise after ``step`` optimizer steps (no on_train_end)."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args):
+        if trainer.global_step >= self.step:
+            raise RuntimeError("killed")
+
+
+def test_last_checkpoint_follows_every_validation_not_only_the_best(tmp_path):
+    # mode=max on a falling loss: only the first validation is ever "best"
+    config = _config(tmp_path / "run", max_steps=20, val_check_interval=5)
+    config["checkpoint"]["mode"] = "max"
+    with pytest.raises(RuntimeError, match="killed"):
+        fit(_system(config), _RegressionData(), config, callbacks=[_CrashAt(17)], export=False)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert [p.name for p in checkpoints.glob("best*")] == ["best-step=5.ckpt"]
+    assert torch.load(checkpoints / "last.ckpt", weights_only=True)["global_step"] == 15
+    assert not list(checkpoints.glob("*.tmp"))
+
+
 @pytest.mark.slow
 def test_resume_never_starts_fresh(tmp_path):
     config = _config(tmp_path / "run", max_steps=4)

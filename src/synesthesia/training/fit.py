@@ -72,14 +72,30 @@ class FitResult:
     best_score: float | None = None
 
 
-class _SaveLastOnTrainEnd(Callback):
-    """Write ``last.ckpt`` when training stops (max_steps reached or a callback stopped it)."""
+class _SaveLast(Callback):
+    """Write ``last.ckpt`` after every validation and when training stops.
+
+    Lightning's ``ModelCheckpoint(save_last=True)`` refreshes ``last.ckpt`` only when it saves
+    another checkpoint, i.e. when the monitored metric improves: a run killed after many
+    validations without improvement would resume from the last *best* step and redo the
+    rest. Written to a temporary file and renamed, so a kill mid-write keeps the previous one.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    def _save(self, trainer: L.Trainer) -> None:
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        trainer.save_checkpoint(temporary, weights_only=False)  # full state, for resuming
+        if trainer.is_global_zero:
+            temporary.replace(self.path)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.sanity_checking and trainer.state.fn == "fit":
+            self._save(trainer)
+
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        trainer.save_checkpoint(self.path, weights_only=False)  # full state, for resuming
+        self._save(trainer)
 
 
 def resume_checkpoint(config: dict[str, Any]) -> Path | None:
@@ -118,7 +134,7 @@ def build_trainer(
         save_last=True,
         every_n_train_steps=c["every_n_train_steps"],
     )
-    all_callbacks: list[Callback] = [checkpoint, _SaveLastOnTrainEnd(checkpoint_dir / LAST_NAME)]
+    all_callbacks: list[Callback] = [checkpoint, _SaveLast(checkpoint_dir / LAST_NAME)]
     progress = bool(t["progress_bar"]) and sys.stderr.isatty()
     if progress:
         all_callbacks.append(TQDMProgressBar(refresh_rate=max(1, t["log_every_n_steps"] // 2)))
