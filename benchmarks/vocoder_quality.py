@@ -31,16 +31,12 @@ from synesthesia.pipelines.vocoder import griffin_lim_from_log_mel, load_vocoder
 
 def save_figure(path: Path, utterance: str, waves: dict, config) -> None:
     """The log-mels (the model's analysis) of each version, stacked, written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from synesthesia.utils import atomic_path
     from synesthesia.viz.audio import plot_log_mels
 
     mels = {name: log_mel(wave.float(), config) for name, wave in waves.items()}
     fig = plot_log_mels(mels, hop_seconds=config.hop_length / config.sample_rate,
                         title=f"{utterance}: the same log-mel turned back into sound")  # fmt: skip
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=80)
 
