@@ -239,6 +239,15 @@ def test_last_checkpoint_follows_every_validation_not_only_the_best(tmp_path):
     assert not list(checkpoints.glob("*.tmp"))
 
 
+def test_last_checkpoint_follows_every_n_train_steps_between_validations(tmp_path):
+    config = _config(tmp_path / "run", max_steps=20, val_check_interval=10)
+    config["checkpoint"]["every_n_train_steps"] = 4
+    with pytest.raises(RuntimeError, match="killed"):
+        fit(_system(config), _RegressionData(), config, callbacks=[_CrashAt(14)], export=False)
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["global_step"] == 12  # after validation at 10
+
+
 @pytest.mark.slow
 def test_resume_never_starts_fresh(tmp_path):
     config = _config(tmp_path / "run", max_steps=4)

@@ -73,7 +73,8 @@ class FitResult:
 
 
 class _SaveLast(Callback):
-    """Write ``last.ckpt`` after every validation and when training stops.
+    """The one writer of ``last.ckpt``: after every validation, every ``every_n_train_steps``
+    optimizer steps (when set) and when training stops.
 
     Lightning's ``ModelCheckpoint(save_last=True)`` refreshes ``last.ckpt`` only when it saves
     another checkpoint, i.e. when the monitored metric improves: a run killed after many
@@ -81,14 +82,24 @@ class _SaveLast(Callback):
     rest. Written to a temporary file and renamed, so a kill mid-write keeps the previous one.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, every_n_train_steps: int | None = None) -> None:
         self.path = path
+        self.every_n_train_steps = every_n_train_steps
+        self._saved_step: int | None = None
 
     def _save(self, trainer: L.Trainer) -> None:
+        if self._saved_step == trainer.global_step and self.path.is_file():
+            return  # this state is on disk already (e.g. a step save, then a validation)
         temporary = self.path.with_name(self.path.name + ".tmp")
         trainer.save_checkpoint(temporary, weights_only=False)  # full state, for resuming
         if trainer.is_global_zero:
             temporary.replace(self.path)
+        self._saved_step = trainer.global_step
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        n = self.every_n_train_steps
+        if n and trainer.global_step and trainer.global_step % n == 0:
+            self._save(trainer)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.sanity_checking and trainer.state.fn == "fit":
@@ -131,10 +142,11 @@ def build_trainer(
         monitor=c["monitor"],
         mode=c["mode"],
         save_top_k=c["save_top_k"] if c["monitor"] else 0,
-        save_last=True,
+        save_last=False,  # _SaveLast writes last.ckpt (also when nothing improved)
         every_n_train_steps=c["every_n_train_steps"],
     )
-    all_callbacks: list[Callback] = [checkpoint, _SaveLast(checkpoint_dir / LAST_NAME)]
+    save_last = _SaveLast(checkpoint_dir / LAST_NAME, every_n_train_steps=c["every_n_train_steps"])
+    all_callbacks: list[Callback] = [checkpoint, save_last]
     progress = bool(t["progress_bar"]) and sys.stderr.isatty()
     if progress:
         all_callbacks.append(TQDMProgressBar(refresh_rate=max(1, t["log_every_n_steps"] // 2)))
