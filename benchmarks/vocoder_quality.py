@@ -7,6 +7,10 @@ log-mel into a waveform. The judge (pocketsphinx with the GRID grammar, ``synest
 intelligibility``) transcribes all three; MCD (``synesthesia.metrics.mcd``, 24 coefficients,
 frames paired one to one) compares each reconstruction with the original.
 
+A fourth row, ``mu-law 256``, is the original itself passed through 8-bit mu-law encoding and
+decoding: no vocoder is involved, so it is the floor of any vocoder whose output is a 256-way
+mu-law softmax (a perfect one would reproduce exactly these samples).
+
     OMP_NUM_THREADS=1 python benchmarks/vocoder_quality.py --corpus DIR --model DIR \
         [--num-utterances 20] [--out-dir WAVS] [--figure docs/figures/vocoder_mels.png]
 
@@ -23,6 +27,7 @@ import torch
 
 from synesthesia.data.sentences import transcript_words
 from synesthesia.data.speech import LJSpeechDataset
+from synesthesia.functional.mu_law import mu_law_decode, mu_law_encode
 from synesthesia.io import save_audio
 from synesthesia.metrics.intelligibility import grid_grammar, transcribe, word_error_rate
 from synesthesia.metrics.mcd import mel_cepstral_distortion
@@ -59,14 +64,17 @@ def main() -> None:
     grammar = grid_grammar()
     rate = config.sample_rate
     references: list[list[str]] = []
-    hypotheses: dict[str, list[list[str]]] = {"original": [], "griffin-lim": [], "wavenet": []}
-    mcd: dict[str, list[float]] = {"griffin-lim": [], "wavenet": []}
+    names = ("original", "mu-law 256", "griffin-lim", "wavenet")
+    hypotheses: dict[str, list[list[str]]] = {name: [] for name in names}
+    mcd: dict[str, list[float]] = {name: [] for name in names[1:]}
     seconds = {"griffin-lim": 0.0, "wavenet": 0.0}
     audio_seconds = 0.0
     for index in range(min(args.num_utterances, len(data))):
         item = data[index]
         original = item["waveform"]
         mel = log_mel(original, config)
+        mulaw = mu_law_decode(mu_law_encode(original, quantization_channels=256),
+                              quantization_channels=256)  # fmt: skip
         start = time.perf_counter()
         gl = griffin_lim_from_log_mel(mel, config, n_iter=64, seed=0, length=original.numel())
         seconds["griffin-lim"] += time.perf_counter() - start
@@ -84,7 +92,8 @@ def main() -> None:
         if index == 0 and args.figure is not None:
             save_figure(args.figure, item["id"], {"original": original, "Griffin-Lim": gl,
                         "WaveNet": wn}, config)  # fmt: skip
-        for name, wave in (("original", original), ("griffin-lim", gl), ("wavenet", wn)):
+        waves = {"original": original, "mu-law 256": mulaw, "griffin-lim": gl, "wavenet": wn}
+        for name, wave in waves.items():
             hypotheses[name].append(transcribe(wave, rate, grammar=grammar).split())
             if name != "original":
                 mcd[name].append(
@@ -104,7 +113,7 @@ def main() -> None:
     voices = sorted({data[i].get("speaker", "") for i in range(count)})
     print(f"{count} held-out utterances ({audio_seconds:.1f} s) of voices {voices} at {rate} Hz")
     print(f"{'':12} {'WER':>6} {'MCD dB':>7} {'x real time':>12}")
-    for name in ("original", "griffin-lim", "wavenet"):
+    for name in names:
         wer = word_error_rate(references, hypotheses[name])
         mean_mcd = sum(mcd[name]) / count if name in mcd else 0.0
         speed = audio_seconds / seconds[name] if name in seconds else float("nan")

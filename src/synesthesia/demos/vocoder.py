@@ -103,8 +103,9 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
             "this CPU (numba kernel, batch 1). No trained vocoder ships yet: this WaveNet, "
             "trained for 20,000 steps (about 2 h on one CPU thread), is as intelligible as "
             "Griffin-Lim on held-out voices (judge WER 0.058 vs 0.083) but its MCD (3.66 dB vs "
-            "0.62) misses the shipping goal (docs/results.md, “WaveNet vocoder”), so only the "
-            "baseline is played here.",
+            "0.62) misses the shipping goal, which no 8-bit mu-law output can reach (the "
+            "original itself through mu-law scores 1.02 dB; docs/results.md, “WaveNet "
+            "vocoder”), so only the baseline is played here.",
             note=True,
         )
     else:
