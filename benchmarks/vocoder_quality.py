@@ -4,7 +4,7 @@ For each utterance of the corpus's ``test`` split (voices never seen in training
 log-mel is computed with the model's AudioConfig; Griffin-Lim (NNLS inverse mel + 64
 iterations) and the WaveNet (``--temperature``, default 1.0; seed 0) each turn that same
 log-mel into a waveform. The judge (pocketsphinx with the GRID grammar, ``synesthesia.metrics.
-intelligibility``) transcribes all three; MCD (``synesthesia.metrics.mcd``, 24 coefficients,
+intelligibility``) transcribes every version; MCD (``synesthesia.metrics.mcd``, 24 coefficients,
 frames paired one to one) compares each reconstruction with the original.
 
 A fourth row, ``mu-law 256``, is the original itself passed through 8-bit mu-law encoding and
