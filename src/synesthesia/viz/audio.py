@@ -180,7 +180,7 @@ def plot_log_mels(
     top = max(float(array.max()) for array in panels.values())
     longest = max(array.shape[1] for array in panels.values()) * hop_seconds
     fig = Figure(figsize=(10, 2.2 * len(panels) + 0.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0])
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     image = None
     for ax, (name, array) in zip(axes, panels.items()):
         edges = np.arange(array.shape[1] + 1) * hop_seconds
