@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
+import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +15,12 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from tqdm.auto import tqdm
 
 from synesthesia.cli.main import main
 from synesthesia.config import AudioConfig
 from synesthesia.models import WaveNet, create_model, load_pretrained
+from synesthesia.models import wavenet as wavenet_module
 from synesthesia.pipelines.vocoder import save_mel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +97,8 @@ def test_train_export_reload_synthesize(corpus, tmp_path, capsys):
          "trainer.accelerator=cpu"]
     )  # fmt: skip
     assert code == 0 and "trained 40 steps" in capsys.readouterr().out
+    # it continued: one more validation (step 40), not four from a fresh start
+    assert len(_val_losses(out)) == 4, _val_losses(out)
 
     wav = corpus / "wavs" / "ES-00000.wav"
     samples = soundfile.info(str(wav)).frames
@@ -131,6 +138,27 @@ def test_half_weights_from_the_command_line(tiny_model, tmp_path, capsys):
         outputs.append(soundfile.read(str(out))[0])
     np.testing.assert_array_equal(outputs[0], outputs[1])
     assert len(outputs[0]) == 6 * 64
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so tqdm draws (it stays quiet otherwise)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_synthesize_shows_progress_with_rate_and_time_left(tiny_model, tmp_path, monkeypatch):
+    path = tmp_path / "m.npy"
+    save_mel(path, torch.randn(20, 6) - 4.0, create_model("wavenet_tiny").audio_config)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    # draw on every update (tqdm redraws at most every 0.1 s; this run takes less)
+    monkeypatch.setattr(wavenet_module, "tqdm", functools.partial(tqdm, mininterval=0))
+    assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
+                 "-o", str(tmp_path / "o.wav")]) == 0  # fmt: skip
+    drawn = terminal.getvalue()
+    assert "sample/s" in drawn and re.search(r"\d\d:\d\d<\d\d:\d\d", drawn), drawn
+    assert re.search(r"100%\|#+\| 384(\.0)?/384(\.0)? ", drawn), drawn  # reaches the end
 
 
 def test_wrong_bins_refused(tiny_model, tmp_path, capsys):

@@ -43,9 +43,17 @@ def test_causal_conv_matches_explicit_sum_and_streaming(kernel_size, dilation):
         )
         np.testing.assert_allclose(y[b].detach().numpy(), ref, rtol=1e-12, atol=1e-12)
     state = conv.init_state(2)
+    storage = state.buffer.data_ptr()
+    outputs = []
     with torch.no_grad():
-        steps = torch.stack([conv.step(x[:, :, t], state) for t in range(40)], dim=-1)
-    torch.testing.assert_close(steps, y.detach(), rtol=1e-12, atol=1e-12)
+        for t in range(40):
+            before = state.buffer.clone()
+            outputs.append(conv.step(x[:, :, t], state))
+            # a ring buffer: the same storage, and exactly one column (t mod S) rewritten
+            assert state.buffer.data_ptr() == storage
+            changed = (state.buffer != before).any(dim=(0, 1)).nonzero().flatten().tolist()
+            assert changed == [t % state.buffer.shape[-1]], (t, changed)
+    torch.testing.assert_close(torch.stack(outputs, dim=-1), y.detach(), rtol=1e-12, atol=1e-12)
     assert state.buffer.shape == (2, 3, (kernel_size - 1) * dilation)
 
 
