@@ -17,7 +17,8 @@ def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
     code = main(
         ["data", "espeak", "--out", str(out), "--num-utterances", "10", "--kind", "grid",
-         "--voices", *VOICES, "--seed", "3", "--rate-range", "160", "190"]
+         "--voices", *VOICES, "--seed", "3", "--rate-range", "160", "190",
+         "--pitch-range", "30", "70"]
     )  # fmt: skip
     assert code == 0
     return out
@@ -37,6 +38,8 @@ def test_corpus_is_a_valid_ljspeech_layout(corpus):
     assert speakers[0] == "id|voice|rate|pitch"
     rates = {int(line.split("|")[2]) for line in speakers[1:]}
     assert all(160 <= r <= 190 for r in rates) and len(rates) > 1
+    pitches = {int(line.split("|")[3]) for line in speakers[1:]}
+    assert all(30 <= p <= 70 for p in pitches) and len(pitches) > 1
 
 
 def test_split_holds_out_whole_voices(corpus):
@@ -55,7 +58,7 @@ def test_rerun_resumes_and_extends(corpus, capsys):
     first = (corpus / "wavs" / "ES-00004.wav").read_bytes()
     (corpus / "wavs" / "ES-00007.wav").unlink()  # as if interrupted
     args = ["data", "espeak", "--out", str(corpus), "--kind", "grid", "--voices", *VOICES,
-            "--seed", "3", "--rate-range", "160", "190"]  # fmt: skip
+            "--seed", "3", "--rate-range", "160", "190", "--pitch-range", "30", "70"]  # fmt: skip
     assert main([*args, "--num-utterances", "12"]) == 0
     assert "12 utterances (3 new, 9 kept)" in capsys.readouterr().out
     assert (corpus / "wavs" / "ES-00004.wav").read_bytes() == first
