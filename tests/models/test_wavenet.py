@@ -271,7 +271,8 @@ def test_progress_bar_shows_samples_per_second_and_time_left(backend, monkeypatc
     assert "sample/s" in drawn, drawn  # the rate
     assert re.search(r"\d\d:\d\d<\d\d:\d\d", drawn), drawn  # elapsed<left
     assert re.search(rf"100%\|#+\| {total}(\.0)?/{total}(\.0)? ", drawn), drawn  # reaches the end
-    terminal.truncate(0)
+    terminal.seek(0)
+    terminal.truncate()
     model.generate(mel, mel_lengths=lengths, progress=False, backend=backend)
     assert terminal.getvalue() == ""
 
