@@ -1,7 +1,12 @@
 """Shared test fixtures."""
 
+import functools
+import io
+import sys
+
 import pytest
 import torch
+from tqdm.auto import tqdm
 
 
 @pytest.fixture
@@ -12,3 +17,28 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, so tqdm draws on it (it stays quiet otherwise)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def wavenet_terminal(monkeypatch):
+    """Call it inside the test: sys.stderr becomes a terminal-like buffer (returned; read it
+    with getvalue()) and WaveNet's progress bar redraws on every update (tqdm otherwise waits
+    0.1 s between redraws; test runs are shorter). Patched inside the test because pytest's
+    output capture re-installs its own sys.stderr between setup and the test body."""
+
+    def attach() -> io.StringIO:
+        stream = _Terminal()
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.setattr(
+            "synesthesia.models.wavenet.tqdm", functools.partial(tqdm, mininterval=0)
+        )
+        return stream
+
+    return attach

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
-import io
 import json
 import re
 import subprocess
@@ -15,12 +13,10 @@ import numpy as np
 import pytest
 import soundfile
 import torch
-from tqdm.auto import tqdm
 
 from synesthesia.cli.main import main
 from synesthesia.config import AudioConfig
 from synesthesia.models import WaveNet, create_model, load_pretrained
-from synesthesia.models import wavenet as wavenet_module
 from synesthesia.pipelines.vocoder import save_mel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,20 +136,12 @@ def test_half_weights_from_the_command_line(tiny_model, tmp_path, capsys):
     assert len(outputs[0]) == 6 * 64
 
 
-class _Terminal(io.StringIO):
-    """A stderr that says it is a terminal, so tqdm draws (it stays quiet otherwise)."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def test_synthesize_shows_progress_with_rate_and_time_left(tiny_model, tmp_path, monkeypatch):
+def test_synthesize_shows_progress_with_rate_and_time_left(
+    tiny_model, tmp_path, wavenet_terminal
+):
     path = tmp_path / "m.npy"
     save_mel(path, torch.randn(20, 6) - 4.0, create_model("wavenet_tiny").audio_config)
-    terminal = _Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    # draw on every update (tqdm redraws at most every 0.1 s; this run takes less)
-    monkeypatch.setattr(wavenet_module, "tqdm", functools.partial(tqdm, mininterval=0))
+    terminal = wavenet_terminal()
     assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
                  "-o", str(tmp_path / "o.wav")]) == 0  # fmt: skip
     drawn = terminal.getvalue()

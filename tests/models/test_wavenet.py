@@ -3,21 +3,17 @@ per-utterance, fallback without numba, bad inputs, learning."""
 
 from __future__ import annotations
 
-import functools
-import io
 import re
 import sys
 import warnings
 
 import pytest
 import torch
-from tqdm.auto import tqdm
 
 from synesthesia.config import AudioConfig
 from synesthesia.errors import CheckpointError, ConfigMismatchError, ParameterError
 from synesthesia.functional.distributions import draw_uniforms
 from synesthesia.models import WaveNet, create_model, list_models, wavenet_numba
-from synesthesia.models import wavenet as wavenet_module
 
 HEADS = ["mulaw", "mol", "gaussian"]
 
@@ -249,22 +245,12 @@ def test_generator_seeds_reproducible_generation_and_temperature_matters():
     assert not torch.equal(a, c)
 
 
-class _Terminal(io.StringIO):
-    """A stderr that says it is a terminal, so tqdm draws (it stays quiet otherwise)."""
-
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize("backend", ["torch", "numba"])
-def test_progress_bar_shows_samples_per_second_and_time_left(backend, monkeypatch):
+def test_progress_bar_shows_samples_per_second_and_time_left(backend, wavenet_terminal):
     model = _model("mulaw")
     _, mel, lengths = _inputs(model)
     total = mel.shape[-1] * model.hop_length
-    terminal = _Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    # draw on every update (tqdm redraws at most every 0.1 s; these runs take less)
-    monkeypatch.setattr(wavenet_module, "tqdm", functools.partial(tqdm, mininterval=0))
+    terminal = wavenet_terminal()
     model.generate(mel, mel_lengths=lengths, progress=True, backend=backend)
     drawn = terminal.getvalue()
     assert f"WaveNet ({backend}, batch 3)" in drawn, drawn
