@@ -136,3 +136,84 @@ def test_errors_name_the_argument():
         mfcc(torch.randn(4000), sample_rate=16000, n_mfcc=200, n_mels=40)
     with pytest.raises(ParameterError, match="lifter"):
         mfcc(torch.randn(4000), sample_rate=16000, lifter=-1)
+
+
+# -- issue #19: amin > ref, lifter validation, per-spectrogram peak -----------------------
+_REFS = [1.0, 0.5, 2.5, 1e-12, 1e3, "max"]
+_AMINS = [1e-10, 1e-5, 1.0, 1e3]
+
+
+@pytest.mark.parametrize("top_db", [None, 80.0, 10.0])
+@pytest.mark.parametrize("amin", _AMINS)
+@pytest.mark.parametrize("ref", _REFS)
+def test_power_to_db_matches_librosa_over_ref_amin_grid(ref, amin, top_db):
+    # includes amin > ref (e.g. ref=1.0, amin=1e3), where 10 log10(max(amin, ref)) != 0
+    s = _power()
+    ours = power_to_db(torch.from_numpy(s), ref=ref, amin=amin, top_db=top_db).numpy()
+    expected = librosa.power_to_db(s, ref=np.max if ref == "max" else ref, amin=amin, top_db=top_db)
+    # float64; the dB values are O(100), so an absolute 1e-9 dB is ~1e-11 relative
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("top_db", [None, 80.0, 10.0])
+@pytest.mark.parametrize("amin", _AMINS)
+@pytest.mark.parametrize("ref", _REFS)
+def test_amplitude_to_db_matches_librosa_over_ref_amin_grid(ref, amin, top_db):
+    s = np.sqrt(_power())
+    ours = amplitude_to_db(torch.from_numpy(s), ref=ref, amin=amin, top_db=top_db).numpy()
+    expected = librosa.amplitude_to_db(
+        s, ref=np.max if ref == "max" else ref, amin=amin, top_db=top_db
+    )
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("ref", [1.0, 0.5, 2.5, 1e3])
+def test_db_inverses_match_librosa_over_ref_grid(ref):
+    db = torch.from_numpy(np.linspace(-120, 40, 161))
+    np.testing.assert_allclose(
+        db_to_power(db, ref=ref).numpy(), librosa.db_to_power(db.numpy(), ref=ref), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        db_to_amplitude(db, ref=ref).numpy(),
+        librosa.db_to_amplitude(db.numpy(), ref=ref),
+        rtol=1e-12,
+    )
+    # round trip where nothing is floored by amin (amin <= ref, amin below every value)
+    s = torch.from_numpy(_power()) + 1e-20
+    back = db_to_power(power_to_db(s, ref=ref, amin=1e-30, top_db=None), ref=ref)
+    torch.testing.assert_close(back, s, rtol=1e-10, atol=0)
+    a = s.sqrt()
+    back = db_to_amplitude(amplitude_to_db(a, ref=ref, amin=1e-15, top_db=None), ref=ref)
+    torch.testing.assert_close(back, a, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("lifter", [float("nan"), float("inf"), float("-inf"), -1.0, -0.5])
+def test_mfcc_rejects_non_finite_or_negative_lifter(lifter):
+    with pytest.raises(ParameterError, match="lifter"):
+        mfcc(torch.randn(4000), sample_rate=16000, lifter=lifter)
+    # librosa refuses the same values (it computes inf liftering as nan instead)
+    if not np.isinf(lifter) or lifter < 0:
+        with pytest.raises(librosa.util.exceptions.ParameterError):
+            librosa.feature.mfcc(y=np.random.default_rng(0).standard_normal(4000), lifter=lifter)
+
+
+@pytest.mark.parametrize("fn", ["power", "amplitude"])
+def test_stereo_ref_max_and_top_db_are_per_channel_not_whole_array(fn):
+    # documented choice: the peak (ref="max", top_db) is taken per (F, N) spectrogram, i.e.
+    # per channel, where librosa on a (2, F, N) array takes it over the whole array
+    ours_fn = power_to_db if fn == "power" else amplitude_to_db
+    ref_fn = librosa.power_to_db if fn == "power" else librosa.amplitude_to_db
+    s = np.stack([_power(), 1e-4 * _power()[::-1]])  # channel peaks differ by 40 dB
+    if fn == "amplitude":
+        s = np.sqrt(s)
+    amin = 1e-10 if fn == "power" else 1e-5
+    for ref in ("max", 1.0):
+        ours = ours_fn(torch.from_numpy(s), ref=ref, amin=amin, top_db=30.0).numpy()
+        lib_ref = np.max if ref == "max" else ref
+        per_channel = np.stack([ref_fn(c, ref=lib_ref, amin=amin, top_db=30.0) for c in s])
+        np.testing.assert_allclose(ours, per_channel, rtol=1e-12, atol=1e-9)
+        whole = ref_fn(s, ref=lib_ref, amin=amin, top_db=30.0)
+        assert not np.allclose(ours, whole, rtol=1e-6, atol=1e-6)
+        # the first (louder) channel agrees with the whole-array result, the second does not
+        np.testing.assert_allclose(ours[0], whole[0], rtol=1e-12, atol=1e-9)
+        assert np.abs(ours[1] - whole[1]).max() > 1.0

@@ -62,11 +62,23 @@ def power_to_db(
 ) -> torch.Tensor:
     """``10 log10(max(amin, S)) - 10 log10(max(amin, ref))``, clipped ``top_db`` below the peak.
 
+    The reference is floored by ``amin`` as well, so with ``amin > ref`` (e.g. ``ref=1``,
+    ``amin=1e3``) 0 dB sits at ``amin``, as in librosa.
+
+    Peaks are taken per spectrogram: ``ref="max"`` and ``top_db`` use the peak over the last
+    two axes (one (F, N) spectrogram), so a batch (B, F, N) or a stereo (C, F, N) input gives
+    the same result as each item / channel converted alone. librosa takes the peak over the
+    whole array instead, so for a stereo input whose channels peak at different levels our
+    quieter channel differs from ``librosa.power_to_db`` on the whole array; it equals
+    librosa applied to each channel separately. A 1-D input (F,) uses its own peak.
+
     Args:
         power: (..., F, N) (or (..., M, N), or (..., F)) non-negative power values.
-        ref: reference power (0 dB), or "max" for each spectrogram's own peak.
-        amin: floor before the log (> 0).
-        top_db: dynamic range kept below each spectrogram's peak (None = no clipping).
+        ref: reference power (0 dB), or "max" for each spectrogram's own peak (per
+            spectrogram, not over the whole array).
+        amin: floor before the log (> 0), applied to ``S`` and to ``ref``.
+        top_db: dynamic range kept below each spectrogram's peak, per spectrogram (None = no
+            clipping).
 
     Returns:
         dB values, same shape and dtype. Differentiable (sub-gradient at the clips).
@@ -79,8 +91,11 @@ def power_to_db(
     log_spec = 10.0 * torch.log10(torch.clamp(power, min=amin))
     if ref == "max":
         log_spec = log_spec - 10.0 * torch.log10(torch.clamp(_peak(power), min=amin))
-    elif ref != 1.0:
-        log_spec = log_spec - 10.0 * math.log10(max(amin, float(ref)))
+    else:
+        # 0 dB at max(amin, ref): not 0 for ref=1 when amin > 1 (librosa floors ref too)
+        offset = 10.0 * math.log10(max(amin, float(ref)))
+        if offset != 0.0:
+            log_spec = log_spec - offset
     if top_db is not None:
         log_spec = torch.maximum(log_spec, _peak(log_spec) - top_db)
     return log_spec
@@ -93,15 +108,21 @@ def amplitude_to_db(
     amin: float = 1e-5,
     top_db: float | None = 80.0,
 ) -> torch.Tensor:
-    """``20 log10(max(amin, |S|) / ref)`` clipped ``top_db`` below the peak.
+    """``20 log10(max(amin, |S|) / max(amin, ref))`` clipped ``top_db`` below the peak.
 
-    Equals ``power_to_db(S², ref=ref², amin=amin², top_db=top_db)``.
+    Equals ``power_to_db(S², ref=ref², amin=amin², top_db=top_db)``; the reference is
+    floored by ``amin`` too, so 0 dB is at ``max(amin, ref)``, as in librosa.
+
+    Peaks are taken per spectrogram, as in :func:`power_to_db`: ``ref="max"`` and ``top_db``
+    use the peak over the last two axes, so a stereo (C, F, N) input equals each channel
+    converted alone, where librosa takes the peak over the whole array.
 
     Args:
         amplitude: (..., F, N) magnitudes.
-        ref: reference amplitude (0 dB) or "max".
-        amin: floor before the log (> 0).
-        top_db: dynamic range kept below the peak (None = no clipping).
+        ref: reference amplitude (0 dB) or "max" (the peak per spectrogram, not over the
+            whole array).
+        amin: floor before the log (> 0), applied to ``|S|`` and to ``ref``.
+        top_db: dynamic range kept below each spectrogram's peak (None = no clipping).
 
     Returns:
         dB values, same shape and dtype.
@@ -197,7 +218,7 @@ def mfcc(
         waveform: (..., T) real signal.
         sample_rate: sampling rate in Hz.
         n_mfcc: number of coefficients (``<= n_mels``).
-        lifter: cepstral liftering coefficient (0 = none).
+        lifter: cepstral liftering coefficient, finite and >= 0 (0 = none).
         amin, top_db: as in :func:`power_to_db` (ref is 1).
         n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, f_min,
             f_max, mel_scale, norm: as in :func:`~synesthesia.functional.mel_spectrogram`.
@@ -208,8 +229,13 @@ def mfcc(
     References:
         librosa.feature.mfcc(y, sr, n_mfcc, dct_type=2, norm="ortho", lifter, **mel args).
     """
-    if isinstance(lifter, bool) or not isinstance(lifter, (int, float)) or lifter < 0:
-        raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
+    if (
+        isinstance(lifter, bool)
+        or not isinstance(lifter, (int, float))
+        or not math.isfinite(lifter)
+        or lifter < 0
+    ):
+        raise ParameterError(f"lifter={lifter!r} must be a finite non-negative number")
     basis = dct_matrix(n_mfcc, n_mels, dtype=waveform.dtype, device=waveform.device)
     mel = mel_spectrogram(
         waveform,
