@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from synesthesia.errors import ParameterError
-from synesthesia.functional import griffin_lim, spectral_convergence, stft
+from synesthesia.functional import griffin_lim, istft, spectral_convergence, stft
 from synesthesia.functional.spectral import BLOCK_FRAMES
 
 SAMPLE_RATE = 16000
@@ -179,3 +179,64 @@ def test_errors_and_warnings():
         griffin_lim(mag, n_iter=1, momentum=1.5, hop_length=128)
     with pytest.raises(ParameterError, match="estimate_magnitude"):
         spectral_convergence(torch.rand(3, 4), torch.rand(3, 5))
+
+
+# -- issue #19: librosa's test_griffinlim grid (odd n_fft, centring, length) ----------------
+def _well_conditioned(*, n_frames, n_fft, hop_length, win_length, window, center, out_len):
+    """Output samples whose window-sum-square is not ~0 (where both divide rounding noise)."""
+    envelope = librosa.filters.window_sumsquare(
+        window=window,
+        n_frames=n_frames,
+        hop_length=hop_length,
+        win_length=win_length,
+        n_fft=n_fft,
+        dtype=np.float64,
+    )
+    start = n_fft // 2 if center else 0
+    envelope = np.pad(envelope, (0, max(0, start + out_len - envelope.shape[-1])))
+    envelope = envelope[start : start + out_len]
+    return ~((envelope > 0) & (envelope <= 1e-10 * envelope.max()))
+
+
+@pytest.mark.parametrize("momentum", [0.99, 0.0])
+@pytest.mark.parametrize("length", [None, 4000])
+@pytest.mark.parametrize("center", [False, True])
+@pytest.mark.parametrize("window", ["hann", "blackman"])
+@pytest.mark.parametrize("n_fft", [256, 257])
+@pytest.mark.parametrize("win_length", [None, 128])
+@pytest.mark.parametrize("hop_length", [None, 64])
+def test_griffinlim_grid_matches_librosa(
+    hop_length, win_length, n_fft, window, center, length, momentum
+):
+    x = _sound(0.25)  # 4000 samples, not a multiple of any hop
+    stft_kw = dict(
+        n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center
+    )
+    mag = np.abs(librosa.stft(x, pad_mode="constant", **stft_kw))
+    ref = librosa.griffinlim(
+        mag, n_iter=4, momentum=momentum, init=None, length=length, pad_mode="constant", **stft_kw
+    )
+    ours = griffin_lim(
+        torch.from_numpy(mag),
+        n_iter=4,
+        momentum=momentum,
+        init="zeros",
+        length=length,
+        pad_mode="constant",
+        **stft_kw,
+    ).numpy()
+    assert ours.shape == ref.shape
+    # the same length convention as istft (librosa's and ours) of a spectrum of N frames
+    spec = librosa.stft(x, pad_mode="constant", **stft_kw)
+    assert ref.shape == librosa.istft(spec, length=length, **stft_kw).shape
+    assert ours.shape == istft(torch.from_numpy(spec), length=length, **stft_kw).shape
+    ok = _well_conditioned(
+        n_frames=mag.shape[-1],
+        n_fft=n_fft,
+        hop_length=hop_length or (win_length or n_fft) // 4,
+        win_length=win_length or n_fft,
+        window=window,
+        center=center,
+        out_len=ref.shape[-1],
+    )
+    np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-7, atol=1e-9 * np.abs(ref).max())

@@ -105,10 +105,13 @@ def griffin_lim(
         n_fft: FFT size (default ``2 (F - 1)``).
         hop_length, win_length, window, center, pad_mode: as in
             :func:`~synesthesia.functional.stft`.
-        length: output length ``T``; it must give the same ``N`` frames.
+        length: output length ``T``; its STFT must have the same ``N`` frames
+            (``N = 1 + (T + 2 (n_fft // 2) - n_fft) // hop_length`` when ``center``).
 
     Returns:
-        (..., T) waveform, ``T = hop_length (N - 1)`` by default.
+        (..., T) waveform. By default ``T`` is istft's length,
+        ``n_fft + hop_length (N - 1) - 2 (n_fft // 2)`` when ``center`` (``hop_length (N - 1)``,
+        plus one for an odd ``n_fft``), else ``n_fft + hop_length (N - 1)``.
 
     References:
         librosa.griffinlim(S, n_iter, hop_length, win_length, n_fft, window, center,
@@ -130,9 +133,13 @@ def griffin_lim(
         )
     _check_pad_mode(pad_mode)
     pad = n_fft // 2 if center else 0
-    default_length = hop_length * (num_frames - 1) + (0 if center else n_fft)
+    # istft's length: n_fft + hop (N - 1) less the 2 (n_fft // 2) centring samples, so one
+    # more than hop (N - 1) for an odd n_fft (as librosa.istft)
+    default_length = hop_length * (num_frames - 1) + n_fft - 2 * pad
     length = default_length if length is None else check_positive_int("length", length)
-    frames_of_length = 1 + length // hop_length if center else 1 + (length - n_fft) // hop_length
+    # frames the re-analysis (stft of the padded signal) gives; for an odd n_fft with
+    # centring that is 1 + (T - 1) // hop_length, not 1 + T // hop_length
+    frames_of_length = 1 + (length + 2 * pad - n_fft) // hop_length
     if frames_of_length != num_frames:
         raise ParameterError(
             f"length={length} gives {frames_of_length} frames but magnitude has N={num_frames}"
