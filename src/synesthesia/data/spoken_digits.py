@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +40,12 @@ __all__ = [
     "DIGIT_NAMES",
     "TEST_VOICES",
     "TRAIN_VOICES",
+    "FESTIVAL_SPEAKERS",
+    "FLITE_SPEAKERS",
+    "PIPER_SPEAKERS",
     "SpokenDigits",
     "default_cache_dir",
+    "log_mel_features",
     "make_spoken_digits",
 ]
 
@@ -141,6 +145,100 @@ class SpokenDigits:
         return out
 
 
+#: the natural neural voice (Piper en_US-joe-medium)
+PIPER_SPEAKERS = ("piper:joe",)
+#: CMU Flite voices (Debian package flite)
+FLITE_SPEAKERS = ("flite:awb", "flite:kal16", "flite:rms", "flite:slt")
+#: Festival voices (Debian packages festival, festvox-kallpc16k, festvox-us-slt-hts)
+FESTIVAL_SPEAKERS = ("festival:kal_diphone", "festival:cmu_us_slt_arctic_hts")
+_NORMALIZE = ("global", "utterance")
+
+
+def log_mel_features(
+    waveform: Tensor,
+    waveform_lengths: Tensor,
+    *,
+    sample_rate: int,
+    n_mels: int,
+    n_fft: int,
+    hop_length: int,
+    num_frames: int,
+    mean: float = 0.0,
+    std: float = 1.0,
+    trim_db: float | None = None,
+    normalize: str = "global",
+    floor: float = 1e-5,
+) -> tuple[Tensor, Tensor]:
+    """The spoken-digit model input: clips (B, T) → standardised log-mel (B, M, num_frames).
+
+    The one recipe that training, ``embed evaluate`` and the retrieval pipeline share:
+
+    1. ``trim_db``: leading and trailing silence (frames more than ``trim_db`` below the clip's
+       loudest, :func:`synesthesia.functional.trim.trim_silence`) is cut, so a recording that
+       starts with half a second of room noise is seen like a clip that starts at the word;
+    2. log-mel: Slaney mel power, natural log of ``max(mel, floor)``; frames past a clip's end
+       hold ``log(floor)``;
+    3. ``normalize="utterance"``: each mel band's mean over the clip's own frames is removed
+       (cepstral mean normalisation: a fixed channel, microphone or telephone filter and the
+       recording level add a constant per band in the log domain); padded frames become 0;
+       ``"global"`` leaves the log-mel as is;
+    4. cut or pad (with the padding value above) to ``num_frames`` frames, then
+       ``(x - mean) / std`` with the training set's statistics.
+
+    Args:
+        waveform: padded clips (B, T) at ``sample_rate``.
+        waveform_lengths: valid samples per clip (B,).
+
+    Returns:
+        ``(mel (B, M, num_frames), mel_lengths (B,))``, ``mel_lengths`` clamped to num_frames.
+    """
+    from synesthesia.functional.mel import mel_spectrogram
+    from synesthesia.functional.trim import trim_silence
+
+    if normalize not in _NORMALIZE:
+        raise ParameterError(f"normalize={normalize!r} must be one of {_NORMALIZE}")
+    if trim_db is not None:
+        waveform, waveform_lengths = trim_silence(
+            waveform, waveform_lengths, top_db=trim_db, frame_length=n_fft,
+            hop_length=max(1, hop_length // 4),
+        )  # fmt: skip
+    mel = mel_spectrogram(
+        waveform,
+        sample_rate=sample_rate,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=n_fft,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+        power=2.0,
+        n_mels=n_mels,
+        f_min=0.0,
+        f_max=sample_rate / 2,
+        mel_scale="slaney",
+        norm="slaney",
+    )
+    log_mel = mel.clamp(min=floor).log()
+    lengths = (1 + waveform_lengths.to(torch.long) // hop_length).clamp(max=log_mel.shape[-1])
+    valid = torch.arange(log_mel.shape[-1]) < lengths.unsqueeze(1)  # True = inside clip
+    pad_value = float(np.log(floor))
+    if normalize == "utterance":
+        weights = valid.unsqueeze(1).to(log_mel.dtype)
+        band_mean = (log_mel * weights).sum(-1, keepdim=True) / lengths.clamp(min=1)[
+            :, None, None
+        ].to(log_mel.dtype)
+        log_mel = log_mel - band_mean
+        pad_value = 0.0
+    log_mel = log_mel.masked_fill(~valid.unsqueeze(1), pad_value)
+    if log_mel.shape[-1] >= num_frames:
+        log_mel = log_mel[..., :num_frames]
+    else:
+        log_mel = torch.nn.functional.pad(
+            log_mel, (0, num_frames - log_mel.shape[-1]), value=pad_value
+        )
+    return ((log_mel - mean) / std).contiguous(), lengths.clamp(min=1, max=num_frames)
+
+
 def _split_images(split: str) -> tuple[Tensor, Tensor]:
     from sklearn.datasets import load_digits
 
@@ -152,22 +250,57 @@ def _split_images(split: str) -> tuple[Tensor, Tensor]:
     return images, torch.from_numpy(digits.target[chosen].astype(np.int64))
 
 
+def _engine_of(speaker: str) -> str:
+    from synesthesia.data.engines import parse_speaker
+
+    return parse_speaker(speaker)[0]
+
+
+def _variations_of(variations: int | Mapping[str, int], speaker: str) -> int:
+    if isinstance(variations, Mapping):
+        return int(variations.get(_engine_of(speaker), variations.get("default", 3)))
+    return int(variations)
+
+
 def _synthesize(
-    voices: Sequence[str], variations: int, sample_rate: int, seed: int
+    voices: Sequence[str], variations: int | Mapping[str, int], sample_rate: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Clips of every speaker saying every digit ``variations`` times, resampled.
+
+    eSpeak voices (bare names or ``espeak:``) draw a rate and a pitch from :data:`_RATES` and
+    :data:`_PITCHES`, as before engines existed (same clips, same cache); other engines draw a
+    speed factor in [0.8, 1.25], a pitch factor in [0.85, 1.2] and their own variation knobs
+    (Piper's noise scales) from a generator seeded by ``seed`` and the speaker's name.
+    """
     from tqdm.auto import tqdm
 
-    from synesthesia.data.espeak import EspeakSynthesizer
+    from synesthesia.data.engines import get_engine, parse_speaker
 
-    synth = EspeakSynthesizer()
     rng = np.random.default_rng(seed)
     clips, labels, names = [], [], []
     for voice in tqdm(voices, desc="spoken digits", unit="voice", disable=None, leave=False):
+        engine_name, voice_name = parse_speaker(voice)
+        engine = get_engine(engine_name)
+        count = _variations_of(variations, voice)
+        if engine_name != "espeak":
+            key = int.from_bytes(hashlib.sha256(voice.encode()).digest()[:4], "little")
+            speaker_rng = np.random.default_rng([seed, key])
         for digit, word in enumerate(DIGIT_NAMES):
-            for _ in range(variations):
-                rate, pitch = int(rng.choice(_RATES)), int(rng.choice(_PITCHES))
-                waveform, rate_hz = synth.synthesize(word, voice=voice, rate=rate, pitch=pitch)
-                clip = waveform.numpy().astype(np.float64)
+            for _ in range(count):
+                if engine_name == "espeak":
+                    rate, pitch = int(rng.choice(_RATES)), int(rng.choice(_PITCHES))
+                    waveform, rate_hz = _ESPEAK.synthesize(
+                        word, voice=voice_name, rate=rate, pitch=pitch
+                    )
+                    clip = waveform.numpy().astype(np.float64)
+                else:
+                    speed = float(speaker_rng.uniform(0.8, 1.25))
+                    factor = float(np.exp(speaker_rng.uniform(np.log(0.85), np.log(1.2))))
+                    audio, rate_hz = engine.synthesize(
+                        word, voice=voice_name, speed=speed, pitch=factor, rng=speaker_rng,
+                        vary=True,
+                    )  # fmt: skip
+                    clip = audio.astype(np.float64)
                 if rate_hz != sample_rate:
                     import soxr
 
@@ -182,11 +315,21 @@ def _synthesize(
     return padded, lengths, np.array(labels, dtype=np.int64), names
 
 
+class _LazyEspeak:
+    def synthesize(self, text: str, **kwargs):
+        from synesthesia.data.espeak import EspeakSynthesizer
+
+        return EspeakSynthesizer().synthesize(text, **kwargs)
+
+
+_ESPEAK = _LazyEspeak()
+
+
 def make_spoken_digits(
     split: str = "train",
     *,
     voices: Sequence[str] | None = None,
-    variations: int = 3,
+    variations: int | Mapping[str, int] = 3,
     sample_rate: int = 16000,
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
@@ -197,26 +340,38 @@ def make_spoken_digits(
     Args:
         split: "train" (:data:`TRAIN_VOICES`, 80 % of the scans) or "test"
             (:data:`TEST_VOICES`, the other 20 %).
-        voices: override the split's voices (eSpeak NG names such as "en-us+f3").
-        variations: clips per (voice, digit), each at a random rate and pitch.
+        voices: override the split's speakers: eSpeak NG names such as "en-us+f3", or
+            ``engine:voice`` names of any engine in :mod:`synesthesia.data.engines`
+            ("piper:joe", "flite:slt", "festival:kal_diphone").
+        variations: clips per (speaker, digit), each at a random rate and pitch; an int, or
+            a mapping from engine name (and optionally "default") to a count, e.g.
+            ``{"espeak": 3, "piper": 40}``.
         sample_rate: output rate of the clips (eSpeak speaks at 22050 Hz; resampled by soxr).
         seed: seeds the rate/pitch draws.
         cache_dir: folder for the ``.npz`` cache (``None``: :func:`default_cache_dir`).
         use_cache: read/write the cache (False: always synthesise, write nothing).
 
     Returns:
-        A :class:`SpokenDigits` with K = len(voices) × 10 × variations clips.
+        A :class:`SpokenDigits` with K = Σ over speakers of 10 × variations clips.
     """
     if split not in ("train", "test"):
         raise ParameterError(f"split={split!r} must be 'train' or 'test'")
-    if isinstance(variations, bool) or not isinstance(variations, int) or variations < 1:
-        raise ParameterError(f"variations={variations!r} must be a positive integer")
+    counts = list(variations.values()) if isinstance(variations, Mapping) else [variations]
+    if not counts or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in counts):
+        raise ParameterError(
+            f"variations={variations!r} must be a positive integer or a mapping from engine "
+            "name to positive integers"
+        )
+    if isinstance(variations, Mapping):
+        variations = dict(sorted(variations.items()))
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate < 4000:
         raise ParameterError(f"sample_rate={sample_rate!r} must be an integer >= 4000")
     voices = tuple(TRAIN_VOICES if split == "train" else TEST_VOICES) if voices is None else voices
     voices = tuple(voices)
     if not voices or not all(isinstance(v, str) and v for v in voices):
         raise ParameterError(f"voices={voices!r} must be a non-empty sequence of voice names")
+    for voice in voices:
+        _engine_of(voice)  # unknown engines fail before any synthesis
     images, image_labels = _split_images(split)
     key = json.dumps([_FORMAT_VERSION, voices, variations, sample_rate, seed])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -230,7 +385,8 @@ def make_spoken_digits(
         except (OSError, ValueError, KeyError) as exc:
             logger.warning("spoken digits: ignoring unreadable cache %s (%s)", path, exc)
     if arrays is None:
-        logger.info("spoken digits: synthesising %d clips", len(voices) * 10 * variations)
+        total = sum(10 * _variations_of(variations, v) for v in voices)
+        logger.info("spoken digits: synthesising %d clips", total)
         waveform, lengths, labels, names = _synthesize(voices, variations, sample_rate, seed)
         arrays = {
             "waveform": np.round(waveform * 32767.0).astype(np.int16),  # half the disk
