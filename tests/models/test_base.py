@@ -7,6 +7,7 @@ from torch import nn
 from synesthesia.config import AudioConfig
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.models import PretrainedModel, load_pretrained
+from synesthesia.models.base import verify_checksums, write_checksums
 
 
 class _Tied(PretrainedModel):
@@ -47,6 +48,7 @@ def test_save_and_load_round_trip_with_tied_weights(tmp_path):
     (tmp_path / "m" / "vocab.json").write_text("[]")
     model.save_pretrained(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "checksums.json",
         "config.json",
         "model.safetensors",
         "vocab.json",
@@ -88,6 +90,9 @@ def test_missing_or_corrupt_files(tmp_path):
         _Tied.from_pretrained(tmp_path / "none")
     _Tied().save_pretrained(tmp_path / "m")
     (tmp_path / "m" / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="model.safetensors .* is corrupt"):
+        _Tied.from_pretrained(tmp_path / "m")
+    write_checksums(tmp_path / "m")  # digests of the garbage: safetensors itself must refuse it
     with pytest.raises(CheckpointError, match="cannot read weights"):
         _Tied.from_pretrained(tmp_path / "m")
     (tmp_path / "m" / "config.json").unlink()
@@ -100,5 +105,66 @@ def test_weights_of_wrong_shape(tmp_path):
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     cfg["config"]["vocab_size"] = 9
     (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(CheckpointError):
+    write_checksums(tmp_path / "m")  # a deliberate edit, re-sealed: the shapes must be checked
+    with pytest.raises(CheckpointError, match="size mismatch for embed.weight"):
         _Tied.from_pretrained(tmp_path / "m")
+
+
+def _flip_middle_of_the_data(path):
+    """Invert 64 bytes in the middle of the tensor data; the JSON header stays intact."""
+    data = bytearray(path.read_bytes())
+    header = 8 + int.from_bytes(data[:8], "little")
+    middle = header + (len(data) - header) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+
+
+def test_save_pretrained_writes_a_digest_of_every_file(tmp_path):
+    directory = tmp_path / "m"
+    directory.mkdir()
+    (directory / "vocab.json").write_text('["a", "b"]')
+    (directory / "README.md").write_text("how it was made")
+    _Tied(vocab_size=64, dim=32).save_pretrained(directory)
+    manifest = json.loads((directory / "checksums.json").read_text())
+    assert manifest["algorithm"] == "sha256"
+    assert sorted(manifest["files"]) == ["config.json", "model.safetensors", "vocab.json"]
+    assert verify_checksums(directory) is True
+    # a save over an existing folder refreshes the digests of the new weights
+    _Tied(vocab_size=64, dim=32).save_pretrained(directory)
+    _Tied.from_pretrained(directory)
+
+
+def test_weights_damaged_behind_an_intact_header_are_a_checkpoint_error(tmp_path):
+    _Tied(vocab_size=64, dim=32).save_pretrained(tmp_path / "m")
+    _flip_middle_of_the_data(tmp_path / "m" / "model.safetensors")
+    with pytest.raises(CheckpointError, match=r"model\.safetensors in model directory=.* corrupt"):
+        load_pretrained(tmp_path / "m")
+
+
+def test_a_tampered_extra_file_or_a_missing_listed_file_is_a_checkpoint_error(tmp_path):
+    directory = tmp_path / "m"
+    _Tied().save_pretrained(directory)
+    (directory / "vocab.json").write_text('["a", "b"]')
+    write_checksums(directory)  # what an export does after adding its files
+    _Tied.from_pretrained(directory)
+    (directory / "vocab.json").write_text('["a", "c"]')
+    with pytest.raises(CheckpointError, match=r"vocab\.json in model directory=.* corrupt"):
+        _Tied.from_pretrained(directory)
+    (directory / "vocab.json").unlink()
+    with pytest.raises(CheckpointError, match="has no vocab.json, which checksums.json lists"):
+        _Tied.from_pretrained(directory)
+    (directory / "checksums.json").write_text('{"files": []}')
+    with pytest.raises(CheckpointError, match="checksums.json"):
+        _Tied.from_pretrained(directory)
+
+
+def test_a_folder_without_digests_loads_and_warns_once(tmp_path):
+    directory = tmp_path / "old"
+    _Tied().save_pretrained(directory)
+    (directory / "checksums.json").unlink()
+    with pytest.warns(UserWarning, match="has no checksums.json") as record:
+        _Tied.from_pretrained(directory)
+        _Tied.from_pretrained(directory)
+    assert len([w for w in record if "checksums.json" in str(w.message)]) == 1
+    write_checksums(directory)
+    assert verify_checksums(directory) is True

@@ -1,16 +1,27 @@
 """Saving and loading models as folders of safetensors + JSON config (never pickle).
 
 A model folder holds ``config.json`` (``{"architecture": ..., "config": {...}}``, the
-constructor arguments) and ``model.safetensors``. Subclasses of :class:`PretrainedModel` set
-``architecture`` and implement :meth:`get_config`; an ``AudioConfig`` argument is stored as a
-nested dict and restored on load.
+constructor arguments), ``model.safetensors`` and ``checksums.json``. Subclasses of
+:class:`PretrainedModel` set ``architecture`` and implement :meth:`get_config`; an
+``AudioConfig`` argument is stored as a nested dict and restored on load.
+
+``checksums.json`` (``{"algorithm": "sha256", "files": {name: hex digest}}``) records every
+file of the folder but itself and ``README.md``: ``save_pretrained`` writes it, and an export
+that adds files after the weights (``vocab.json``, ``text_processor.json`` ...) calls
+:func:`write_checksums` again (``synesthesia.training.export_model`` does). ``from_pretrained``
+verifies every listed file before reading any of them, so weights damaged behind an intact
+safetensors header are a :class:`~synesthesia.errors.CheckpointError` naming the file, not
+garbage output. A folder without ``checksums.json`` (written before digests existed) still
+loads, with one warning per folder; ``write_checksums(folder)`` seals it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -23,10 +34,22 @@ from synesthesia.config import AudioConfig
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.utils import atomic_write_json, read_json
 
-__all__ = ["PretrainedModel", "architecture_class", "list_architectures", "load_pretrained"]
+__all__ = [
+    "PretrainedModel",
+    "architecture_class",
+    "list_architectures",
+    "load_pretrained",
+    "verify_checksums",
+    "write_checksums",
+]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+CHECKSUMS_NAME = "checksums.json"
+#: files of a model folder that checksums.json does not cover (documentation, itself)
+UNCHECKED_NAMES = frozenset({CHECKSUMS_NAME, "README.md"})
+_HASH = "sha256"
+_WARNED_UNSEALED: set[Path] = set()
 _AUDIO_KEY = "__audio_config__"
 _ARCHITECTURES: dict[str, type[PretrainedModel]] = {}
 
@@ -53,6 +76,98 @@ def _decode(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode(v) for v in value]
     return value
+
+
+def _digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def write_checksums(directory: str | os.PathLike) -> Path:
+    """Record the sha256 of every file in a model folder in its ``checksums.json``.
+
+    Covers every regular, non-hidden file directly in ``directory`` except ``README.md`` and
+    ``checksums.json`` itself. Call it after adding files to a folder written by
+    :meth:`PretrainedModel.save_pretrained` (which calls it itself), or once to seal a folder
+    saved before digests existed.
+
+    Returns:
+        The path of ``checksums.json``.
+
+    Raises:
+        CheckpointError: ``directory`` is not a folder.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"model directory={str(directory)!r} does not exist")
+    files = {
+        p.name: _digest(p)
+        for p in sorted(directory.iterdir())
+        if p.is_file() and not p.name.startswith(".") and p.name not in UNCHECKED_NAMES
+    }
+    path = directory / CHECKSUMS_NAME
+    atomic_write_json(path, {"algorithm": _HASH, "files": files})
+    return path
+
+
+def verify_checksums(directory: str | os.PathLike) -> bool:
+    """Check every file listed in ``directory/checksums.json`` against its sha256.
+
+    Files of the folder that the list does not name (a README, a figure added later) are not
+    checked. A folder without ``checksums.json`` passes with a warning (once per folder).
+
+    Returns:
+        True when the folder has checksums and all match, False when it has none.
+
+    Raises:
+        CheckpointError: a listed file is missing or its content differs (the message names
+            the file), or ``checksums.json`` itself is malformed.
+    """
+    directory = Path(directory)
+    path = directory / CHECKSUMS_NAME
+    if not path.is_file():
+        key = directory.resolve()
+        if key not in _WARNED_UNSEALED:
+            _WARNED_UNSEALED.add(key)
+            warnings.warn(
+                f"model directory={str(directory)!r} has no {CHECKSUMS_NAME}, so damaged files "
+                "cannot be detected; seal it with "
+                "synesthesia.models.base.write_checksums(directory)",
+                stacklevel=3,
+            )
+        return False
+    try:
+        manifest = read_json(path)
+    except ParameterError as exc:
+        raise CheckpointError(str(exc)) from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("algorithm") != _HASH
+        or not isinstance(files, dict)
+        or not all(isinstance(v, str) for v in files.values())
+    ):
+        raise CheckpointError(
+            f"{str(path)!r} must be {{'algorithm': {_HASH!r}, 'files': {{name: hex digest}}}}"
+        )
+    for name, expected in sorted(files.items()):
+        file = directory / name
+        if Path(name).name != name or name in UNCHECKED_NAMES:
+            raise CheckpointError(f"{str(path)!r} lists name={name!r}, not a file of the folder")
+        if not file.is_file():
+            raise CheckpointError(
+                f"model directory={str(directory)!r} has no {name}, which {CHECKSUMS_NAME} lists"
+            )
+        actual = _digest(file)
+        if actual != expected.lower():
+            raise CheckpointError(
+                f"{name} in model directory={str(directory)!r} is corrupt or was modified: its "
+                f"{_HASH} {actual[:16]}... differs from {expected[:16]}... in {CHECKSUMS_NAME}"
+            )
+    return True
 
 
 class PretrainedModel(nn.Module):
@@ -84,14 +199,16 @@ class PretrainedModel(nn.Module):
     def save_pretrained(
         self, directory: str | os.PathLike, *, dtype: torch.dtype | None = None
     ) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` into ``directory`` atomically.
+        """Write ``config.json``, ``model.safetensors`` and ``checksums.json`` atomically.
 
         ``dtype`` (e.g. ``torch.float16``) stores floating-point tensors in that type to halve
         a shipped file; :meth:`from_pretrained` casts them back to the model's own dtype.
 
         The files are written into a temporary sibling folder that replaces ``directory`` only
         when complete, so an interrupted save never damages an existing model folder. Other
-        files already in ``directory`` (a vocabulary, figures) are kept.
+        files already in ``directory`` (a vocabulary, figures) are kept, and
+        ``checksums.json`` records the sha256 of all of them (see :func:`write_checksums`; call
+        it again after adding files to the folder).
 
         Returns:
             The directory path.
@@ -102,7 +219,8 @@ class PretrainedModel(nn.Module):
         try:
             if directory.is_dir():
                 for item in directory.iterdir():
-                    if item.name not in (CONFIG_NAME, WEIGHTS_NAME) and item.is_file():
+                    skip = (CONFIG_NAME, WEIGHTS_NAME, CHECKSUMS_NAME)
+                    if item.name not in skip and item.is_file():
                         shutil.copy2(item, tmp / item.name)
             payload = {"architecture": self.architecture, "config": _encode(self.get_config())}
             atomic_write_json(tmp / CONFIG_NAME, payload)
@@ -115,6 +233,7 @@ class PretrainedModel(nn.Module):
                 state = load_file(str(tmp / WEIGHTS_NAME))
                 state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
                 save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+            write_checksums(tmp)
             # mkdtemp makes the folder 0700: give folder and weights the usual permissions
             umask = os.umask(0)
             os.umask(umask)
@@ -142,8 +261,12 @@ class PretrainedModel(nn.Module):
             directory: the model folder.
             map_location: device for the weights.
 
+        Every file listed in ``checksums.json`` is verified first (:func:`verify_checksums`);
+        a folder without one loads with a warning.
+
         Raises:
-            CheckpointError: missing files, another architecture, or weights that do not fit.
+            CheckpointError: missing files, a file whose sha256 differs from
+                ``checksums.json``, another architecture, or weights that do not fit.
         """
         directory = Path(directory)
         if not directory.is_dir():
@@ -153,6 +276,7 @@ class PretrainedModel(nn.Module):
         for path in (config_path, weights_path):
             if not path.is_file():
                 raise CheckpointError(f"model directory={str(directory)!r} has no {path.name}")
+        verify_checksums(directory)
         try:
             payload = read_json(config_path)
         except ParameterError as exc:

@@ -200,12 +200,16 @@ def export_model(system: ModelSystem, datamodule: Any, directory: Path) -> Path:
     """Save ``system.model`` with ``save_pretrained`` plus the datamodule's extra files.
 
     A datamodule may define ``export(directory)`` to add what inference needs (e.g.
-    ``tokenizer.json``); it is called after the weights are written.
+    ``tokenizer.json``); it is called after the weights are written, and ``checksums.json``
+    is then rewritten so that it covers those files too (loading verifies them).
     """
+    from synesthesia.models.base import write_checksums
+
     system.model.save_pretrained(directory)
     extra = getattr(datamodule, "export", None)
     if callable(extra):
         extra(directory)
+        write_checksums(directory)
     return directory
 
 
