@@ -87,11 +87,15 @@ class RandomBatchStream(IterableDataset):
 def batches_consumed(trainer: L.Trainer | None) -> int:
     """Training batches this process has already consumed (0 for a fresh run).
 
-    Read in ``train_dataloader()``, which Lightning calls after restoring a checkpoint.
+    Read in ``train_dataloader()``, which Lightning calls after restoring a checkpoint. Counts
+    *processed* batches: a checkpoint written in ``on_train_batch_end`` (``last.ckpt`` every
+    ``checkpoint.every_n_train_steps`` steps) is saved before Lightning marks that batch
+    completed (it does so only when it restarts the epoch loop, after ``train_dataloader()``),
+    so ``completed`` would be one short there and the resumed run would repeat a batch.
     """
     if trainer is None:
         return 0
-    return int(trainer.fit_loop.epoch_loop.batch_progress.total.completed)
+    return int(trainer.fit_loop.epoch_loop.batch_progress.total.processed)
 
 
 def stream_loader(

@@ -2,7 +2,8 @@
 
 Layout of ``out_dir``::
 
-    checkpoints/last.ckpt          latest state (written at each validation and at the end)
+    checkpoints/last.ckpt          latest state (at each validation, every
+                                   checkpoint.every_n_train_steps steps and at the end)
     checkpoints/best-step=N.ckpt   best by ``checkpoint.monitor`` (``save_top_k`` of them)
     logs/csv/version_K/metrics.csv CSVLogger (a new version per launch)
     logs/tensorboard/version_K/    TensorBoardLogger
@@ -14,6 +15,8 @@ fresh (existing checkpoints in ``out_dir`` are then overwritten as training proc
 resumes from that checkpoint. A resumed run restores weights, optimizer, schedule, step
 counters, RNG states and the position in a :class:`~synesthesia.training.data.RandomBatchStream`,
 so it ends where an uninterrupted run would. Checkpoints are loaded with ``weights_only=True``.
+Every checkpoint is written atomically (:mod:`synesthesia.training.checkpoint`): a run killed
+at any moment, SIGKILL included, leaves the previous ``last.ckpt`` or the new one, whole.
 
 ``.ckpt`` files are for resuming our own runs only; the exported ``model/`` folder (safetensors
 + JSON, no pickle) is what is meant for sharing. Never load checkpoints from untrusted sources.
@@ -38,6 +41,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressB
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.training.checkpoint import TEMP_SUFFIX, AtomicCheckpointIO
 from synesthesia.training.system import ModelSystem
 
 __all__ = ["FitResult", "build_trainer", "fit", "resume_checkpoint", "export_model"]
@@ -79,7 +83,8 @@ class _SaveLast(Callback):
     Lightning's ``ModelCheckpoint(save_last=True)`` refreshes ``last.ckpt`` only when it saves
     another checkpoint, i.e. when the monitored metric improves: a run killed after many
     validations without improvement would resume from the last *best* step and redo the
-    rest. Written to a temporary file and renamed, so a kill mid-write keeps the previous one.
+    rest. Written through :class:`~synesthesia.training.checkpoint.AtomicCheckpointIO` (a
+    temporary file, fsync, rename), so a kill mid-write keeps the previous one.
     """
 
     def __init__(self, path: Path, *, every_n_train_steps: int | None = None) -> None:
@@ -90,10 +95,7 @@ class _SaveLast(Callback):
     def _save(self, trainer: L.Trainer) -> None:
         if self._saved_step == trainer.global_step and self.path.is_file():
             return  # this state is on disk already (e.g. a step save, then a validation)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        trainer.save_checkpoint(temporary, weights_only=False)  # full state, for resuming
-        if trainer.is_global_zero:
-            temporary.replace(self.path)
+        trainer.save_checkpoint(self.path, weights_only=False)  # full state, for resuming
         self._saved_step = trainer.global_step
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
@@ -107,6 +109,13 @@ class _SaveLast(Callback):
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._save(trainer)
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Delete temporary checkpoint files a killed run left behind (never a finished .ckpt)."""
+    if directory.is_dir():
+        for stale in directory.glob(f".*.ckpt.*{TEMP_SUFFIX}"):
+            stale.unlink(missing_ok=True)
 
 
 def resume_checkpoint(config: dict[str, Any]) -> Path | None:
@@ -173,6 +182,7 @@ def build_trainer(
         "callbacks": all_callbacks,
         "logger": loggers,
         "default_root_dir": out_dir,
+        "plugins": [AtomicCheckpointIO()],  # every .ckpt is whole or absent, even after a kill
     }
     if interval is not None:
         kwargs["val_check_interval"] = interval
@@ -242,6 +252,7 @@ def fit(
     out_dir = Path(config["out_dir"])
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"out_dir={str(out_dir)!r} exists and is not a directory")
+    _remove_stale_temporaries(out_dir / "checkpoints")
     ckpt_path = resume_checkpoint(config)
     L.seed_everything(config["seed"], workers=True, verbose=False)
     trainer, checkpoint = build_trainer(config, callbacks=callbacks)

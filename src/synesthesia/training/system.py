@@ -3,7 +3,8 @@
 It builds the model from the registry, optimises it with AdamW (no decay on biases, norms and
 embeddings) under a linear-warmup + cosine schedule stepped every optimizer step, logs
 ``train/loss`` and ``val/loss`` (plus the task's metrics), and stores the random-number
-generator states in each checkpoint so that a resumed run continues exactly.
+generator states (torch, numpy's legacy global one, python, CUDA) in each checkpoint so that a
+resumed run continues exactly.
 
 A subclass implements :meth:`ModelSystem.compute_loss`. The model itself (``system.model``) is
 a plain :class:`~synesthesia.models.PretrainedModel` that never needs Lightning.
@@ -15,6 +16,7 @@ import random
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -106,6 +108,9 @@ class ModelSystem(L.LightningModule):
         states: dict[str, Any] = {"torch": torch.get_rng_state()}
         version, internal, gauss = random.getstate()
         states["python"] = [version, list(internal), gauss]
+        name, keys, position, has_gauss, cached = np.random.get_state()  # noqa: NPY002
+        keys = torch.from_numpy(keys.astype(np.int64))
+        states["numpy"] = [name, keys, int(position), int(has_gauss), float(cached)]
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             states["cuda"] = torch.cuda.get_rng_state_all()
         checkpoint[_RNG_KEY] = states
@@ -117,5 +122,9 @@ class ModelSystem(L.LightningModule):
         torch.set_rng_state(states["torch"])
         version, internal, gauss = states["python"]
         random.setstate((version, tuple(internal), gauss))
+        if "numpy" in states:
+            name, keys, position, has_gauss, cached = states["numpy"]
+            keys = keys.numpy().astype(np.uint32)
+            np.random.set_state((name, keys, position, has_gauss, cached))  # noqa: NPY002
         if "cuda" in states and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(states["cuda"])
