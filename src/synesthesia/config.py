@@ -27,12 +27,14 @@ _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 class AudioConfig:
     """Settings of the waveform → (log-)mel-spectrogram analysis.
 
-    Names follow torchaudio/librosa. Frames: ``N = 1 + T // hop_length`` when ``center=True``.
+    Names follow torchaudio/librosa. Frames: ``N = 1 + T // hop_length`` when ``center=True``
+    (``1 + (T - 1) // hop_length`` for an odd ``n_fft``).
 
     Attributes:
         sample_rate: samples per second.
         n_fft: FFT size; ``F = n_fft // 2 + 1`` frequency bins.
-        hop_length: samples between frames.
+        hop_length: samples between frames (may exceed ``win_length``, as in librosa and
+            ``functional.stft``; the frames then skip samples).
         win_length: window length (``<= n_fft``); the window is zero-padded to ``n_fft``.
         window: window name ("hann", "hamming", "blackman" or "rectangular"), periodic.
         center: pad the signal by ``n_fft // 2`` on both sides so frame ``n`` is centred on
@@ -69,10 +71,6 @@ class AudioConfig:
                 raise ParameterError(f"{name}={value!r} must be a positive integer")
         if self.win_length > self.n_fft:
             raise ParameterError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
-        if self.hop_length > self.win_length:
-            raise ParameterError(
-                f"hop_length={self.hop_length} must be <= win_length={self.win_length}"
-            )
         nyquist = self.sample_rate / 2
         if not 0 <= self.f_min < nyquist:
             raise ParameterError(f"f_min={self.f_min!r} must be in [0, {nyquist})")
@@ -103,8 +101,9 @@ class AudioConfig:
 
     def num_frames(self, num_samples: int) -> int:
         """Frames ``N`` produced for ``T = num_samples`` samples."""
-        if self.center:
-            return 1 + num_samples // self.hop_length
+        if self.center:  # the signal is padded by n_fft // 2 on each side
+            padded = num_samples + 2 * (self.n_fft // 2)
+            return 1 + (padded - self.n_fft) // self.hop_length
         return max(0, 1 + (num_samples - self.n_fft) // self.hop_length)
 
     # -- serialisation -------------------------------------------------------------------

@@ -240,3 +240,45 @@ def test_griffinlim_grid_matches_librosa(
         out_len=ref.shape[-1],
     )
     np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-7, atol=1e-9 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize(
+    "n_fft,hop_length,win_length,center,length",
+    [(128, 256, 128, True, None), (128, 256, 128, False, 3000), (257, 300, 200, True, None)],
+)
+def test_hop_longer_than_window_matches_librosa_and_warns(
+    n_fft, hop_length, win_length, center, length
+):
+    # librosa.griffinlim accepts hop > win (samples between windows come out 0); so do we.
+    # pad_mode="constant": with "reflect" librosa.stft pads its last frames from a tail
+    # segment that can be shorter than n_fft // 2 (np.pad then reflects twice), which is not
+    # the reflection of the whole signal (see test_stft_hop_longer_than_window_matches_librosa)
+    x = _sound(0.2)[:3000]
+    kw = dict(
+        n_fft=n_fft, hop_length=hop_length, win_length=win_length, window="hann", center=center
+    )
+    mag = np.abs(librosa.stft(x, pad_mode="constant", **kw))
+    ref = librosa.griffinlim(
+        mag, n_iter=4, momentum=0.99, init=None, length=length, pad_mode="constant", **kw
+    )
+    with pytest.warns(UserWarning, match=f"hop_length={hop_length} > win_length={win_length}"):
+        ours = griffin_lim(
+            torch.from_numpy(mag),
+            n_iter=4,
+            momentum=0.99,
+            init="zeros",
+            length=length,
+            pad_mode="constant",
+            **kw,
+        ).numpy()
+    assert ours.shape == ref.shape
+    ok = _well_conditioned(
+        n_frames=mag.shape[-1],
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window="hann",
+        center=center,
+        out_len=ref.shape[-1],
+    )
+    np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-7, atol=1e-9 * np.abs(ref).max())

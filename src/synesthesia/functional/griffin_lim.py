@@ -23,6 +23,7 @@ from synesthesia.functional.spectral import (
     get_window,
     inverse_window_envelope,
     resolve_lengths,
+    warn_if_frames_leave_gaps,
 )
 
 __all__ = ["griffin_lim", "spectral_convergence"]
@@ -104,7 +105,8 @@ def griffin_lim(
         generator: torch generator for the random initial phase.
         n_fft: FFT size (default ``2 (F - 1)``).
         hop_length, win_length, window, center, pad_mode: as in
-            :func:`~synesthesia.functional.stft`.
+            :func:`~synesthesia.functional.stft` (``hop_length > win_length`` warns, as
+            istft does: samples no window covers come out 0).
         length: output length ``T``; its STFT must have the same ``N`` frames
             (``N = 1 + (T + 2 (n_fft // 2) - n_fft) // hop_length`` when ``center``).
 
@@ -132,6 +134,7 @@ def griffin_lim(
             f"n_fft={n_fft} gives {n_fft // 2 + 1} bins but magnitude has F={num_bins}"
         )
     _check_pad_mode(pad_mode)
+    warn_if_frames_leave_gaps(hop_length, win_length, stacklevel=4)  # 4: under no_grad
     pad = n_fft // 2 if center else 0
     # istft's length: n_fft + hop (N - 1) less the 2 (n_fft // 2) centring samples, so one
     # more than hop (N - 1) for an odd n_fft (as librosa.istft)

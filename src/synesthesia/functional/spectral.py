@@ -1,9 +1,11 @@
 """Short-time Fourier analysis and synthesis: windows, stft, istft, power spectra.
 
 Layout: a waveform is (..., T); its STFT is complex (..., F, N) with ``F = n_fft // 2 + 1``
-bins and ``N = 1 + T // hop_length`` frames when ``center=True`` (else
-``1 + (T - n_fft) // hop_length``). Internally frames are kept frame-major (..., N, F), the
-order the FFT produces them, and returned as a transposed view, like ``torch.stft``.
+bins and ``N = 1 + (T + 2 (n_fft // 2) - n_fft) // hop_length`` frames when ``center=True``
+(``1 + T // hop_length`` for an even ``n_fft``, ``1 + (T - 1) // hop_length`` for an odd one),
+else ``1 + (T - n_fft) // hop_length``. ``hop_length`` may exceed ``win_length``. Internally
+frames are kept frame-major (..., N, F), the order the FFT produces them, and returned as a
+transposed view, like ``torch.stft``.
 
 References:
     Allen & Rabiner, "A unified approach to short-time Fourier analysis and synthesis",
@@ -15,6 +17,7 @@ References:
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -47,7 +50,10 @@ def resolve_lengths(
     """Validate ``n_fft``, ``hop_length`` and ``win_length`` and fill librosa's defaults.
 
     ``win_length`` defaults to ``n_fft`` and ``hop_length`` to ``win_length // 4``.
-    Rules: all positive; ``win_length <= n_fft``; ``hop_length <= win_length``.
+    Rules: all positive integers; ``win_length <= n_fft``. ``hop_length`` may exceed
+    ``win_length`` (and ``n_fft``), as in librosa (its core-stft-005/006 fixtures use
+    ``n_fft=128, hop_length=256``): the analysis then skips samples, and :func:`istft` warns
+    that those cannot be reconstructed.
     """
     check_positive_int("n_fft", n_fft)
     win_length = n_fft if win_length is None else check_positive_int("win_length", win_length)
@@ -55,9 +61,17 @@ def resolve_lengths(
         raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
     hop_length = max(1, win_length // 4) if hop_length is None else hop_length
     check_positive_int("hop_length", hop_length)
-    if hop_length > win_length:
-        raise ParameterError(f"hop_length={hop_length} must be <= win_length={win_length}")
     return n_fft, hop_length, win_length
+
+
+def warn_if_frames_leave_gaps(hop_length: int, win_length: int, *, stacklevel: int = 3) -> None:
+    """Warn when ``hop_length > win_length``: synthesis cannot rebuild the uncovered samples."""
+    if hop_length > win_length:
+        warnings.warn(
+            f"hop_length={hop_length} > win_length={win_length}: the windows leave gaps; "
+            "samples no window covers cannot be reconstructed and are 0 (as in librosa)",
+            stacklevel=stacklevel,
+        )
 
 
 def _check_pad_mode(pad_mode: str) -> None:
@@ -280,7 +294,8 @@ def stft(
     Args:
         waveform: (..., T) real signal, float32 or float64.
         n_fft: FFT size; ``F = n_fft // 2 + 1``.
-        hop_length: samples between frames (default ``win_length // 4``).
+        hop_length: samples between frames (default ``win_length // 4``); may exceed
+            ``win_length`` (frames then skip samples), as librosa allows.
         win_length: window length ``<= n_fft`` (default ``n_fft``); zero-padded, centred.
         window: name from :data:`WINDOWS` or a tensor.
         center: pad ``n_fft // 2`` on both sides so frame ``n`` is centred on ``n hop``.
@@ -290,7 +305,8 @@ def stft(
 
     Returns:
         (..., F, N) complex tensor (complex64 for float32 input), a transposed view of a
-        frame-major buffer. ``N = 1 + T // hop_length`` when ``center``.
+        frame-major buffer. ``N = 1 + T // hop_length`` when ``center`` (even ``n_fft``;
+        ``1 + (T - 1) // hop_length`` for an odd one).
 
     Raises:
         ParameterError: bad lengths, window or pad_mode, NaN/inf input, or a signal shorter
@@ -402,7 +418,9 @@ def istft(
     Args:
         spec: (..., F, N) complex STFT.
         n_fft: FFT size (default ``2 (F - 1)``).
-        hop_length: samples between frames (default ``win_length // 4``).
+        hop_length: samples between frames (default ``win_length // 4``). Above
+            ``win_length`` the windows leave gaps: those samples cannot be reconstructed and
+            are 0, as in librosa, and a UserWarning says so.
         win_length: window length (default ``n_fft``).
         window: name from :data:`WINDOWS` or a tensor.
         center: whether the STFT was centred (``n_fft // 2`` samples are trimmed each side).
@@ -424,6 +442,7 @@ def istft(
         raise ParameterError(f"n_fft={n_fft} gives {n_fft // 2 + 1} bins but spec has F={num_bins}")
     if length is not None:
         check_positive_int("length", length)
+    warn_if_frames_leave_gaps(hop_length, win_length)
     real_dtype = spec.real.dtype
     win = get_window(window, win_length, n_fft=n_fft, dtype=real_dtype, device=spec.device)
     return istft_frames(
