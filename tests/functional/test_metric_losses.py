@@ -262,3 +262,132 @@ def test_errors_name_the_argument():
         info_nce_loss(x, x, logit_scale=0.0)
     with pytest.raises(ParameterError, match="must match x"):
         info_nce_loss(x, x[:3])
+
+
+# -- issue #19: normalize_embeddings (PML's LpDistance(normalize_embeddings=...)) ------------
+def _non_unit_batch(seed: int, *, batch_size: int = 24, dim: int = 8, num_classes: int = 4):
+    """Rows with norms spread over 0.05 .. 20, so normalising changes every distance."""
+    x, labels = _batch(seed, batch_size=batch_size, dim=dim, num_classes=num_classes)
+    g = torch.Generator().manual_seed(100 + seed)
+    norms = torch.exp(torch.empty(batch_size, 1, dtype=torch.float64).uniform_(-3, 3, generator=g))
+    x = F.normalize(x, dim=1) * norms
+    assert x.norm(dim=1).max() / x.norm(dim=1).min() > 10
+    return x, labels
+
+
+def _pml_lp(distance: str, normalize: bool):
+    power = 2 if distance == "squared_euclidean" else 1
+    return pml_distances.LpDistance(normalize_embeddings=normalize, p=2, power=power)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("distance", ["euclidean", "squared_euclidean"])
+def test_pairwise_distances_normalize_embeddings_match_pml(distance, normalize):
+    x, _ = _non_unit_batch(0)
+    y = 7.0 * torch.randn(5, x.shape[1], dtype=torch.float64)
+    ours = pairwise_distances(x, y, distance=distance, normalize_embeddings=normalize)
+    torch.testing.assert_close(ours, _pml_lp(distance, normalize)(x, y), **TOL)
+    # normalising changes the result on these inputs (so the switch is really exercised)
+    other = pairwise_distances(x, y, distance=distance, normalize_embeddings=not normalize)
+    assert (ours - other).abs().max() > 0.1
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("seed,margin", [(0, 0.5), (1, 1.0), (2, 3.0)])
+def test_contrastive_matches_pml_on_non_unit_inputs(seed, margin, normalize):
+    x, labels = _non_unit_batch(seed)
+    ours = contrastive_loss(
+        x,
+        labels,
+        margin=margin,
+        distance="euclidean",
+        normalize_embeddings=normalize,
+        reduction="mean_nonzero",
+    )
+    ref = pml_losses.ContrastiveLoss(
+        pos_margin=0, neg_margin=margin, distance=_pml_lp("euclidean", normalize)
+    )(x, labels)
+    torch.testing.assert_close(ours, ref, **TOL)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize(
+    "seed,mining,distance,margin",
+    [
+        (0, "batch_all", "euclidean", 0.2),
+        (1, "hard", "euclidean", 0.5),
+        (2, "semihard", "euclidean", 0.3),
+        (3, "batch_all", "squared_euclidean", 0.4),
+        (4, "semihard", "squared_euclidean", 0.5),
+    ],
+)
+def test_triplet_matches_pml_on_non_unit_inputs(seed, mining, distance, margin, normalize):
+    x, labels = _non_unit_batch(seed)
+    pml_type = {"batch_all": "all", "hard": "hard", "semihard": "semihard"}[mining]
+    miner = pml_miners.TripletMarginMiner(
+        margin=margin, type_of_triplets=pml_type, distance=_pml_lp(distance, normalize)
+    )
+    loss_fn = pml_losses.TripletMarginLoss(margin=margin, distance=_pml_lp(distance, normalize))
+    ref = loss_fn(x, labels, miner(x, labels))
+    ours = triplet_margin_loss(
+        x,
+        labels,
+        margin=margin,
+        mining=mining,
+        distance=distance,
+        normalize_embeddings=normalize,
+        reduction="mean_nonzero",
+    )
+    assert ref.item() > 0
+    torch.testing.assert_close(ours, ref, **TOL)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_batch_hard_matches_pml_on_non_unit_inputs(normalize):
+    x, labels = _non_unit_batch(5, num_classes=6)
+    miner = pml_miners.BatchHardMiner(distance=_pml_lp("euclidean", normalize))
+    ref = pml_losses.TripletMarginLoss(margin=0.3, distance=_pml_lp("euclidean", normalize))(
+        x, labels, miner(x, labels)
+    )
+    ours = triplet_margin_loss(
+        x,
+        labels,
+        margin=0.3,
+        mining="batch_hard",
+        distance="euclidean",
+        normalize_embeddings=normalize,
+    )
+    torch.testing.assert_close(ours, ref, **TOL)
+
+
+def test_normalize_embeddings_default_is_false_and_cosine_always_normalises():
+    x, labels = _non_unit_batch(6)
+    # the default keeps the raw embeddings (PML's LpDistance(normalize_embeddings=False))
+    torch.testing.assert_close(
+        contrastive_loss(x, labels, margin=2.0),
+        contrastive_loss(x, labels, margin=2.0, normalize_embeddings=False),
+        rtol=0,
+        atol=0,
+    )
+    torch.testing.assert_close(
+        triplet_margin_loss(x, labels, margin=0.5),
+        triplet_margin_loss(x, labels, margin=0.5, normalize_embeddings=False),
+        rtol=0,
+        atol=0,
+    )
+    # normalize_embeddings=True is the raw loss of the L2-normalised rows
+    torch.testing.assert_close(
+        triplet_margin_loss(x, labels, margin=0.5, normalize_embeddings=True),
+        triplet_margin_loss(F.normalize(x, dim=1), labels, margin=0.5),
+        **TOL,
+    )
+    # cosine distance is defined on normalised rows: the switch changes nothing
+    for normalize in (True, False):
+        torch.testing.assert_close(
+            pairwise_distances(x, distance="cosine", normalize_embeddings=normalize),
+            pairwise_distances(x, distance="cosine"),
+            rtol=0,
+            atol=0,
+        )
+    with pytest.raises(ParameterError, match="normalize_embeddings=1"):
+        contrastive_loss(x, labels, normalize_embeddings=1)

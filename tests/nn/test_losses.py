@@ -75,3 +75,30 @@ def test_constructor_errors():
         TripletMarginLoss(mining="all")
     with pytest.raises(ParameterError, match="margin=-0.5"):
         ContrastiveLoss(margin=-0.5)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_modules_pass_normalize_embeddings_and_match_pml(normalize):
+    from pytorch_metric_learning import distances as pml_distances
+    from pytorch_metric_learning import losses as pml_losses
+
+    g = torch.Generator().manual_seed(1)
+    labels = torch.randint(0, 3, (12,), generator=g)
+    scale = torch.exp(torch.empty(12, 1, dtype=torch.float64).uniform_(-2, 2, generator=g))
+    x = torch.randn(12, 5, generator=g, dtype=torch.float64) * scale  # non-unit rows
+    lp = pml_distances.LpDistance(normalize_embeddings=normalize, p=2, power=1)
+    module = ContrastiveLoss(margin=1.5, distance="euclidean", normalize_embeddings=normalize)
+    assert f"normalize_embeddings={normalize}" in repr(module)
+    expected = contrastive_loss(
+        x, labels, margin=1.5, distance="euclidean", normalize_embeddings=normalize
+    )
+    torch.testing.assert_close(module(x, labels), expected, rtol=0, atol=0)
+    ref = pml_losses.ContrastiveLoss(pos_margin=0, neg_margin=1.5, distance=lp)(x, labels)
+    torch.testing.assert_close(module(x, labels), ref, rtol=1e-10, atol=1e-12)
+    module = TripletMarginLoss(margin=0.4, mining="batch_all", normalize_embeddings=normalize)
+    assert f"normalize_embeddings={normalize}" in repr(module)
+    ref = pml_losses.TripletMarginLoss(margin=0.4, distance=lp)(x, labels)
+    torch.testing.assert_close(module(x, labels), ref, rtol=1e-10, atol=1e-12)
+    # the default is False (raw embeddings), as before the switch existed
+    assert ContrastiveLoss().normalize_embeddings is False
+    assert TripletMarginLoss().normalize_embeddings is False

@@ -10,6 +10,13 @@ Distances (``distance=``):
 - ``"squared_euclidean"``: ``||x_i - y_j||_2^2``.
 - ``"cosine"``: ``1 - cos(x_i, y_j)`` (the inputs are L2-normalised first), in ``[0, 2]``.
 
+``normalize_embeddings`` (keyword, default ``False``): L2-normalise each row before a
+(squared) Euclidean distance, as pytorch-metric-learning's
+``LpDistance(normalize_embeddings=True)`` (PML's default) does. The default ``False`` uses the
+raw embeddings (``LpDistance(normalize_embeddings=False)``): the two agree only on unit-norm
+inputs, so pass the flag that matches the PML distance you compare with. ``"cosine"`` always
+normalises (that is its definition), whatever the flag.
+
 Reductions (``reduction=``), stated exactly because libraries differ:
 
 - ``"mean_nonzero"`` (default; pytorch-metric-learning's ``AvgNonZeroReducer``): the mean over
@@ -80,13 +87,22 @@ def _check_labels(embeddings: Tensor, labels: Tensor) -> None:
         raise ParameterError(f"labels of dtype {labels.dtype} must be an integer tensor")
 
 
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ParameterError(f"{name}={value!r} must be True or False")
+
+
 def _check_margin(margin: float) -> None:
     if not isinstance(margin, (int, float)) or margin < 0:
         raise ParameterError(f"margin={margin!r} must be a non-negative number")
 
 
 def pairwise_distances(
-    x: Tensor, y: Tensor | None = None, *, distance: str = "euclidean"
+    x: Tensor,
+    y: Tensor | None = None,
+    *,
+    distance: str = "euclidean",
+    normalize_embeddings: bool = False,
 ) -> Tensor:
     """Distances between every row of ``x`` and every row of ``y``.
 
@@ -94,14 +110,19 @@ def pairwise_distances(
         x: embeddings (B, E).
         y: embeddings (B', E); ``None`` means ``x``.
         distance: "euclidean", "squared_euclidean" or "cosine" (``1 - cosine similarity``).
+        normalize_embeddings: L2-normalise the rows of ``x`` and ``y`` first (PML's
+            ``LpDistance(normalize_embeddings=True)``); ``False`` (default) uses them as
+            given. No effect on "cosine", which always normalises.
 
     Returns:
         Distance matrix (B, B').
 
     References:
-        ``torch.cdist``; pytorch-metric-learning ``LpDistance`` / ``CosineSimilarity``.
+        ``torch.cdist``; pytorch-metric-learning ``LpDistance(normalize_embeddings, p=2,
+        power=1 or 2)`` / ``CosineSimilarity``.
     """
     _check_choice("distance", distance, DISTANCES)
+    _check_flag("normalize_embeddings", normalize_embeddings)
     _check_embeddings("x", x)
     if y is None:
         y = x
@@ -110,6 +131,10 @@ def pairwise_distances(
         raise ParameterError(f"y of width E={y.shape[1]} must match x of width E={x.shape[1]}")
     if distance == "cosine":
         return 1.0 - F.normalize(x, dim=1) @ F.normalize(y, dim=1).transpose(0, 1)
+    if normalize_embeddings:  # F.normalize (p=2, eps=1e-12), as PML's LpDistance
+        same = y is x
+        x = F.normalize(x, dim=1)
+        y = x if same else F.normalize(y, dim=1)
     d = torch.cdist(x.unsqueeze(0), y.unsqueeze(0), p=2.0).squeeze(0)
     return d.square() if distance == "squared_euclidean" else d
 
@@ -139,6 +164,7 @@ def contrastive_loss(
     *,
     margin: float = 1.0,
     distance: str = "euclidean",
+    normalize_embeddings: bool = False,
     reduction: str = "mean_nonzero",
 ) -> Tensor:
     """Contrastive (pair) loss: positives pulled to distance 0, negatives pushed beyond margin.
@@ -146,13 +172,18 @@ def contrastive_loss(
     Over every ordered pair ``(i, j)``, ``i != j``: a positive pair (same label) costs
     ``d_ij``, a negative pair costs ``max(0, margin - d_ij)``. With ``"mean_nonzero"`` the
     result is ``mean(non-zero positive costs) + mean(non-zero negative costs)``, which equals
-    pytorch-metric-learning's ``ContrastiveLoss(pos_margin=0, neg_margin=margin)``.
+    pytorch-metric-learning's ``ContrastiveLoss(pos_margin=0, neg_margin=margin,
+    distance=LpDistance(normalize_embeddings=normalize_embeddings))`` on any inputs (PML's
+    default distance normalises: pass ``normalize_embeddings=True`` to match it).
 
     Args:
         embeddings: embeddings (B, E).
         labels: integer class labels (B,).
         margin: distance beyond which negatives cost nothing (>= 0).
         distance: "euclidean", "squared_euclidean" or "cosine".
+        normalize_embeddings: L2-normalise the embeddings before a (squared) Euclidean
+            distance (PML's ``LpDistance(normalize_embeddings=True)``); default ``False``
+            (raw embeddings). "cosine" always normalises.
         reduction: "mean_nonzero", "mean", "sum" or "none" (module docstring).
 
     Returns:
@@ -166,7 +197,7 @@ def contrastive_loss(
     _check_margin(margin)
     _check_choice("distance", distance, DISTANCES)
     _check_choice("reduction", reduction, REDUCTIONS)
-    d = pairwise_distances(embeddings, distance=distance)
+    d = pairwise_distances(embeddings, distance=distance, normalize_embeddings=normalize_embeddings)
     positive, negative = _same_label(labels)
     if not positive.any() or not negative.any():
         warnings.warn(
@@ -245,6 +276,7 @@ def triplet_margin_loss(
     margin: float = 0.2,
     mining: str = "batch_all",
     distance: str = "euclidean",
+    normalize_embeddings: bool = False,
     reduction: str = "mean_nonzero",
 ) -> Tensor:
     """Triplet margin loss ``max(0, d_ap - d_an + margin)`` over triplets mined from the batch.
@@ -252,8 +284,10 @@ def triplet_margin_loss(
     With the default ``"mean_nonzero"`` reduction this equals pytorch-metric-learning's
     ``TripletMarginLoss(margin=margin)`` fed by ``TripletMarginMiner(margin=margin,
     type_of_triplets=...)`` ("batch_all" ↔ "all", "hard", "semihard") or by
-    ``BatchHardMiner()`` ("batch_hard"). Hermans et al.'s batch-hard averages over all anchors:
-    pass ``reduction="mean"`` for that.
+    ``BatchHardMiner()`` ("batch_hard"), loss and miner built with
+    ``distance=LpDistance(normalize_embeddings=normalize_embeddings)`` (PML's default
+    normalises: pass ``normalize_embeddings=True`` to match it). Hermans et al.'s batch-hard
+    averages over all anchors: pass ``reduction="mean"`` for that.
 
     Args:
         embeddings: embeddings (B, E).
@@ -261,6 +295,9 @@ def triplet_margin_loss(
         margin: required gap between negative and positive distance (>= 0).
         mining: "batch_all", "hard", "semihard" or "batch_hard" (see :func:`mine_triplets`).
         distance: "euclidean", "squared_euclidean" or "cosine".
+        normalize_embeddings: L2-normalise the embeddings before a (squared) Euclidean
+            distance, for mining and loss alike (PML's ``LpDistance(normalize_embeddings=
+            True)``); default ``False`` (raw embeddings). "cosine" always normalises.
         reduction: "mean_nonzero", "mean", "sum" or "none" (module docstring).
 
     Returns:
@@ -276,7 +313,7 @@ def triplet_margin_loss(
     _check_choice("mining", mining, MINING_STRATEGIES)
     _check_choice("distance", distance, DISTANCES)
     _check_choice("reduction", reduction, REDUCTIONS)
-    d = pairwise_distances(embeddings, distance=distance)
+    d = pairwise_distances(embeddings, distance=distance, normalize_embeddings=normalize_embeddings)
     anchor, positive, negative = mine_triplets(d, labels, margin=margin, mining=mining)
     losses = F.relu(d[anchor, positive] - d[anchor, negative] + margin)
     num_candidates = anchor.numel()

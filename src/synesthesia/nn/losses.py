@@ -22,6 +22,7 @@ from synesthesia.functional.metric_losses import (
     MINING_STRATEGIES,
     REDUCTIONS,
     _check_choice,
+    _check_flag,
     _check_margin,
     contrastive_loss,
     info_nce_loss,
@@ -37,26 +38,44 @@ class ContrastiveLoss(nn.Module):
     Args:
         margin: distance beyond which negatives cost nothing.
         distance: "euclidean", "squared_euclidean" or "cosine".
+        normalize_embeddings: L2-normalise the embeddings before a (squared) Euclidean
+            distance, as pytorch-metric-learning's default ``LpDistance()``; default
+            ``False`` (raw embeddings, ``LpDistance(normalize_embeddings=False)``).
         reduction: "mean_nonzero", "mean", "sum" or "none".
     """
 
     def __init__(
-        self, *, margin: float = 1.0, distance: str = "euclidean", reduction: str = "mean_nonzero"
+        self,
+        *,
+        margin: float = 1.0,
+        distance: str = "euclidean",
+        normalize_embeddings: bool = False,
+        reduction: str = "mean_nonzero",
     ) -> None:
         super().__init__()
         _check_margin(margin)
         _check_choice("distance", distance, DISTANCES)
+        _check_flag("normalize_embeddings", normalize_embeddings)
         _check_choice("reduction", reduction, REDUCTIONS)
         self.margin, self.distance, self.reduction = margin, distance, reduction
+        self.normalize_embeddings = normalize_embeddings
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         """Loss of embeddings (B, E) with labels (B,)."""
         return contrastive_loss(
-            embeddings, labels, margin=self.margin, distance=self.distance, reduction=self.reduction
+            embeddings,
+            labels,
+            margin=self.margin,
+            distance=self.distance,
+            normalize_embeddings=self.normalize_embeddings,
+            reduction=self.reduction,
         )
 
     def extra_repr(self) -> str:
-        return f"margin={self.margin}, distance={self.distance!r}, reduction={self.reduction!r}"
+        return (
+            f"margin={self.margin}, distance={self.distance!r}, "
+            f"normalize_embeddings={self.normalize_embeddings}, reduction={self.reduction!r}"
+        )
 
 
 class TripletMarginLoss(nn.Module):
@@ -66,6 +85,9 @@ class TripletMarginLoss(nn.Module):
         margin: required gap between negative and positive distance.
         mining: "batch_all", "hard", "semihard" or "batch_hard".
         distance: "euclidean", "squared_euclidean" or "cosine".
+        normalize_embeddings: L2-normalise the embeddings before a (squared) Euclidean
+            distance, for mining and loss, as pytorch-metric-learning's default
+            ``LpDistance()``; default ``False`` (raw embeddings).
         reduction: "mean_nonzero", "mean", "sum" or "none".
     """
 
@@ -75,12 +97,14 @@ class TripletMarginLoss(nn.Module):
         margin: float = 0.2,
         mining: str = "batch_all",
         distance: str = "euclidean",
+        normalize_embeddings: bool = False,
         reduction: str = "mean_nonzero",
     ) -> None:
         super().__init__()
         _check_margin(margin)
         _check_choice("mining", mining, MINING_STRATEGIES)
         _check_choice("distance", distance, DISTANCES)
+        _check_flag("normalize_embeddings", normalize_embeddings)
         _check_choice("reduction", reduction, REDUCTIONS)
         self.margin, self.mining, self.distance, self.reduction = (
             margin,
@@ -88,6 +112,7 @@ class TripletMarginLoss(nn.Module):
             distance,
             reduction,
         )
+        self.normalize_embeddings = normalize_embeddings
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         """Loss of embeddings (B, E) with labels (B,)."""
@@ -97,13 +122,14 @@ class TripletMarginLoss(nn.Module):
             margin=self.margin,
             mining=self.mining,
             distance=self.distance,
+            normalize_embeddings=self.normalize_embeddings,
             reduction=self.reduction,
         )
 
     def extra_repr(self) -> str:
         return (
             f"margin={self.margin}, mining={self.mining!r}, distance={self.distance!r}, "
-            f"reduction={self.reduction!r}"
+            f"normalize_embeddings={self.normalize_embeddings}, reduction={self.reduction!r}"
         )
 
 
