@@ -108,3 +108,49 @@ __all__ += [
 from synesthesia.functional.distillation import distillation_kl_loss  # noqa: E402
 
 __all__ += ["distillation_kl_loss"]
+
+from synesthesia.functional.augment import (  # noqa: E402
+    add_noise,
+    babble_noise,
+    fft_convolve,
+    freq_mask,
+    mask_along_axis,
+    pink_noise,
+    reverberate,
+    synthetic_rir,
+    time_mask,
+    vtlp,
+    white_noise,
+)
+from synesthesia.functional.resample import (  # noqa: E402
+    pitch_shift,
+    resample,
+    speed_perturb,
+    time_stretch,
+)
+from synesthesia.functional.telephone import (  # noqa: E402
+    a_law_decode,
+    a_law_encode,
+    telephone_channel,
+)
+
+__all__ += [
+    "a_law_decode",
+    "a_law_encode",
+    "add_noise",
+    "babble_noise",
+    "fft_convolve",
+    "freq_mask",
+    "mask_along_axis",
+    "pink_noise",
+    "pitch_shift",
+    "resample",
+    "reverberate",
+    "speed_perturb",
+    "synthetic_rir",
+    "telephone_channel",
+    "time_mask",
+    "time_stretch",
+    "vtlp",
+    "white_noise",
+]
