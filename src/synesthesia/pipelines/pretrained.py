@@ -2,8 +2,9 @@
 
 Shipped models live in ``synesthesia/pretrained/<name>/`` (config.json, model.safetensors and
 what the model needs to run, plus a README.md with the command that reproduces it); example
-inputs live in ``synesthesia/assets/``. Both are package data, so they are found the same way
-from a source checkout and from an installed wheel.
+inputs live in ``synesthesia/assets/`` (see its README.md: ``speech.wav``, a 2 s eSpeak NG
+sentence; ``scene_birds.wav``, a 3 s synthetic scene; ``digit_strip_example.png`` ...). Both are
+package data, so they are found the same way from a source checkout and from an installed wheel.
 
 Example:
     >>> from synesthesia.pipelines import ImageCaptioner, asset_path, pretrained_path
@@ -18,11 +19,21 @@ from pathlib import Path
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["asset_path", "list_pretrained", "pretrained_path"]
+__all__ = ["asset_path", "list_pretrained", "pretrained_path", "write_example_audio"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 PRETRAINED_DIR = _PACKAGE / "pretrained"
 ASSETS_DIR = _PACKAGE / "assets"
+
+#: the example clips :func:`write_example_audio` makes (shipped in ``assets/``)
+SPEECH_EXAMPLE = "speech.wav"
+SCENE_EXAMPLE = "scene_birds.wav"
+#: what ``speech.wav`` says, and with which eSpeak NG voice
+SPEECH_TEXT = "Machines that see, hear and speak."
+SPEECH_VOICE = "en-us"
+#: ``scene_birds.wav``: the "birds" clip of make_synthetic_scenes("test", num_per_class=1,
+#: duration=3.0, seed=2026) at the shipped scene model's 8 kHz
+SCENE_CLASS, SCENE_SEED, SCENE_DURATION, SCENE_SAMPLE_RATE = "birds", 2026, 3.0, 8000
 
 
 def list_pretrained() -> list[str]:
@@ -55,3 +66,39 @@ def asset_path(name: str) -> Path:
         shipped = sorted(p.name for p in ASSETS_DIR.iterdir()) if ASSETS_DIR.is_dir() else []
         raise ParameterError(f"name={name!r} is not a shipped asset; shipped: {shipped}")
     return path
+
+
+def write_example_audio(directory: str | Path) -> list[Path]:
+    """Regenerate the shipped example clips into ``directory`` (how ``assets/`` was made).
+
+    * ``speech.wav``: :data:`SPEECH_TEXT` spoken by eSpeak NG (voice :data:`SPEECH_VOICE`,
+      default rate and pitch) at its native 22050 Hz, mono 16-bit, about 2 s;
+    * ``scene_birds.wav``: the :data:`SCENE_CLASS` clip of
+      ``make_synthetic_scenes("test", num_per_class=1, duration=3.0, seed=2026)`` at 8 kHz,
+      mono 16-bit (the shipped ``scene_synthetic`` model's rate).
+
+    Both are deterministic: a rerun writes the same samples.
+
+    Returns:
+        The two paths written.
+    """
+    from synesthesia.data.espeak import EspeakSynthesizer
+    from synesthesia.data.synthetic_scenes import SCENE_CLASSES, make_synthetic_scenes
+    from synesthesia.io.audio import save_audio
+
+    directory = Path(directory)
+    waveform, sample_rate = EspeakSynthesizer().synthesize(SPEECH_TEXT, voice=SPEECH_VOICE)
+    speech = save_audio(directory / SPEECH_EXAMPLE, waveform, sample_rate, subtype="PCM_16")
+    scenes = make_synthetic_scenes(
+        "test",
+        num_per_class=1,
+        sample_rate=SCENE_SAMPLE_RATE,
+        duration=SCENE_DURATION,
+        seed=SCENE_SEED,
+        use_cache=False,
+    )
+    index = int((scenes.labels == SCENE_CLASSES.index(SCENE_CLASS)).nonzero()[0, 0])
+    scene = save_audio(
+        directory / SCENE_EXAMPLE, scenes.waveform[index], SCENE_SAMPLE_RATE, subtype="PCM_16"
+    )
+    return [speech, scene]
