@@ -23,7 +23,6 @@ from synesthesia.functional.augment import (
     reverberate,
     synthetic_rir,
     time_mask,
-    vtlp,
     white_noise,
 )
 from synesthesia.functional.resample import pitch_shift, resample, speed_perturb, time_stretch
@@ -33,6 +32,7 @@ from synesthesia.functional.telephone import (
     bandpass_fir,
     telephone_channel,
 )
+from synesthesia.functional.vtlp import vtlp, vtlp_waveform
 
 SR = 16000
 
@@ -323,6 +323,23 @@ def test_vtlp_moves_a_spectral_peak_by_the_warp_factor(alpha):
     after = warped.mean(-1).argmax().item() * resolution
     assert abs(after - alpha * before) <= resolution  # one bin (15.6 Hz)
     torch.testing.assert_close(vtlp(spec, warp_factor=1.0, sample_rate=SR), spec)
+
+
+def test_vtlp_waveform_moves_a_harmonic_peak():
+    f0 = 300.0
+    x = torch.from_numpy(_harmonic(f0, seconds=0.5, harmonics=3))
+    warp = torch.tensor([0.9, 1.1], dtype=torch.float64)
+    y = vtlp_waveform(x.expand(2, -1), warp_factor=warp, sample_rate=SR)
+    assert y.shape == (2, len(x))
+    n = 16 * len(x)
+    for item, alpha in zip(y.numpy(), warp.tolist()):
+        spectrum = np.abs(np.fft.rfft(item * np.hanning(len(item)), n=n))
+        freqs = np.fft.rfftfreq(n, 1 / SR)
+        for k in (1, 2, 3):  # each harmonic k f0 moves to alpha k f0
+            band = (freqs > alpha * k * f0 - 60) & (freqs < alpha * k * f0 + 60)
+            peak = freqs[band][np.argmax(spectrum[band])]
+            assert abs(peak / (alpha * k * f0) - 1) < 0.01  # measured < 0.2 %
+            assert spectrum[band].max() > 0.2 * spectrum.max()
 
 
 def test_vtlp_per_item_and_gradcheck():

@@ -119,7 +119,6 @@ from synesthesia.functional.augment import (  # noqa: E402
     reverberate,
     synthetic_rir,
     time_mask,
-    vtlp,
     white_noise,
 )
 from synesthesia.functional.resample import (  # noqa: E402
@@ -133,6 +132,7 @@ from synesthesia.functional.telephone import (  # noqa: E402
     a_law_encode,
     telephone_channel,
 )
+from synesthesia.functional.vtlp import vtlp, vtlp_waveform  # noqa: E402
 
 __all__ += [
     "a_law_decode",
@@ -152,5 +152,6 @@ __all__ += [
     "time_mask",
     "time_stretch",
     "vtlp",
+    "vtlp_waveform",
     "white_noise",
 ]

@@ -5,14 +5,13 @@ randomness only from an explicit ``torch.Generator`` (on the CPU; the draws are 
 to the input's device), so the same seed gives the same output on any device. Padded
 batches travel with ``*_lengths`` (B,): padding stays zero and is never counted in levels.
 
-Resampling, speed and pitch live in :mod:`synesthesia.functional.resample`; the telephone
-channel in :mod:`synesthesia.functional.telephone`.
+Resampling, speed and pitch live in :mod:`synesthesia.functional.resample`, the telephone
+channel in :mod:`synesthesia.functional.telephone`, VTLP in :mod:`synesthesia.functional.vtlp`.
 
 References:
     Ko et al., "A study on data augmentation of reverberant speech for robust speech
     recognition", ICASSP 2017 (noise + simulated RIRs); Schroeder, "New method of measuring
-    reverberation time", JASA 1965; Jaitly & Hinton, "Vocal Tract Length Perturbation (VTLP)
-    improves speech recognition", ICML WS 2013; Park et al., "SpecAugment", Interspeech 2019;
+    reverberation time", JASA 1965; Park et al., "SpecAugment", Interspeech 2019;
     torchaudio.functional.add_noise / fftconvolve / mask_along_axis_iid for conventions.
 """
 
@@ -31,8 +30,6 @@ __all__ = [
     "fft_convolve",
     "synthetic_rir",
     "reverberate",
-    "vtlp_warp_frequencies",
-    "vtlp",
     "mask_along_axis",
     "time_mask",
     "freq_mask",
@@ -383,115 +380,6 @@ def reverberate(
     mask = _length_mask(waveform_lengths, waveform, "waveform_lengths")
     wet = fft_convolve(waveform * mask, rir)[..., : waveform.shape[-1]]
     return wet * mask
-
-
-# -- vocal tract length perturbation ---------------------------------------------------
-def vtlp_warp_frequencies(
-    frequencies: torch.Tensor,
-    *,
-    warp_factor: float | torch.Tensor,
-    sample_rate: int,
-    boundary_frequency: float = 4800.0,
-) -> torch.Tensor:
-    """Jaitly & Hinton's piecewise-linear warp ``f -> f'`` (fixes 0 and Nyquist).
-
-    ``f' = alpha f`` for ``f <= f_hi min(alpha, 1) / alpha``, above that the line to
-    ``(fs / 2, fs / 2)``. ``alpha = warp_factor`` (a number or a tensor broadcastable
-    against ``frequencies``).
-
-    References:
-        Jaitly & Hinton 2013, eq. (1); nlpaug / Kaldi ``VtlnWarpFreq`` (linear variant).
-    """
-    nyquist = sample_rate / 2
-    alpha = warp_factor
-    knee = boundary_frequency * torch.clamp(alpha, max=1.0) / alpha
-    upper = nyquist - (nyquist - boundary_frequency * torch.clamp(alpha, max=1.0)) / (
-        nyquist - knee
-    ) * (nyquist - frequencies)
-    return torch.where(frequencies <= knee, alpha * frequencies, upper)
-
-
-def vtlp(
-    spectrogram: torch.Tensor,
-    *,
-    warp_factor: float | torch.Tensor,
-    sample_rate: int,
-    boundary_frequency: float = 4800.0,
-) -> torch.Tensor:
-    """Vocal tract length perturbation of a linear-frequency (power) spectrogram.
-
-    Output bin at frequency ``f`` takes the input at ``w^-1(f)`` (linear interpolation
-    between bins), where ``w`` is :func:`vtlp_warp_frequencies`: a spectral peak (formant,
-    harmonic) at ``f`` below the knee moves to ``warp_factor * f``. Apply it before the mel
-    projection (it is a linear map of the bins, so also a warp of the mel filterbank).
-
-    Args:
-        spectrogram: (..., F, N) real spectrogram, ``F = n_fft // 2 + 1`` bins over
-            [0, sample_rate / 2].
-        warp_factor: alpha, typically in [0.9, 1.1]: a number or a tensor broadcastable to
-            the leading dims (e.g. (B,)).
-        sample_rate: in Hz.
-        boundary_frequency: ``f_hi`` of the paper (Hz), below Nyquist.
-
-    Returns:
-        (..., F, N) warped spectrogram. Differentiable in ``spectrogram``.
-
-    Raises:
-        ParameterError: warp_factor <= 0 or NaN, boundary outside (0, Nyquist).
-
-    References:
-        Jaitly & Hinton 2013 (ICML workshop on deep learning for audio, speech and language).
-    """
-    spectrogram = check_float_tensor("spectrogram", spectrogram, min_dim=2)
-    check_positive_int("sample_rate", sample_rate)
-    if not 0 < boundary_frequency < sample_rate / 2:
-        raise ParameterError(
-            f"boundary_frequency={boundary_frequency!r} must be in (0, {sample_rate / 2})"
-        )
-    alpha = _as_tensor("warp_factor", warp_factor, spectrogram)
-    if bool((alpha <= 0).any()):
-        raise ParameterError(f"warp_factor={alpha.tolist()!r} must be > 0")
-    num_bins = spectrogram.shape[-2]
-    lead = spectrogram.shape[:-2]
-    alpha = _leading(alpha, lead)  # (..., 1)
-    freqs = torch.linspace(
-        0, sample_rate / 2, num_bins, dtype=spectrogram.dtype, device=spectrogram.device
-    )
-    # inverse warp: w is piecewise linear and increasing, so invert by swapping the knots
-    knots = torch.stack(
-        [
-            torch.zeros_like(alpha),
-            boundary_frequency * torch.clamp(alpha, max=1.0) / alpha,
-            torch.full_like(alpha, sample_rate / 2),
-        ],
-        -1,
-    )  # (..., 1, 3) input frequencies
-    warped = vtlp_warp_frequencies(
-        knots,
-        warp_factor=alpha[..., None],
-        sample_rate=sample_rate,
-        boundary_frequency=boundary_frequency,
-    )  # (..., 1, 3) where they land
-    source = _interp(
-        freqs.expand(*alpha.shape[:-1], num_bins), warped[..., 0, :], knots[..., 0, :]
-    )  # (..., F) frequency read for each output bin
-    position = (source / (sample_rate / 2) * (num_bins - 1)).clamp(0, num_bins - 1)
-    position = position.expand(*lead, num_bins)
-    below = position.floor().long().clamp(max=num_bins - 2)
-    frac = (position - below)[..., None]
-    low = spectrogram.gather(-2, below[..., None].expand(*below.shape, spectrogram.shape[-1]))
-    high = spectrogram.gather(
-        -2, (below + 1)[..., None].expand(*below.shape, spectrogram.shape[-1])
-    )
-    return (1 - frac) * low + frac * high
-
-
-def _interp(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor:
-    """Piecewise-linear interpolation of (..., K) knots at (..., P) points (xp increasing)."""
-    index = torch.searchsorted(xp.contiguous(), x.contiguous()).clamp(1, xp.shape[-1] - 1)
-    x0, x1 = xp.gather(-1, index - 1), xp.gather(-1, index)
-    y0, y1 = fp.gather(-1, index - 1), fp.gather(-1, index)
-    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
 # -- SpecAugment -----------------------------------------------------------------------
