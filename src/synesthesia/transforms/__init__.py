@@ -32,3 +32,37 @@ from synesthesia.transforms.image import (  # noqa: E402
 )
 
 __all__ += ["CenterCrop", "Normalize", "RandomCrop", "Resize"]
+
+from synesthesia.transforms.augment import (  # noqa: E402
+    VTLP,
+    AddNoise,
+    Augmentation,
+    Compose,
+    FrequencyMasking,
+    PitchShift,
+    RandomApply,
+    Reverberate,
+    SpeedPerturb,
+    TelephoneChannel,
+    TimeMasking,
+)
+from synesthesia.transforms.augment_builder import (  # noqa: E402
+    AUGMENTATIONS,
+    build_augmentation,
+)
+
+__all__ += [
+    "AUGMENTATIONS",
+    "AddNoise",
+    "Augmentation",
+    "Compose",
+    "FrequencyMasking",
+    "PitchShift",
+    "RandomApply",
+    "Reverberate",
+    "SpeedPerturb",
+    "TelephoneChannel",
+    "TimeMasking",
+    "VTLP",
+    "build_augmentation",
+]
