@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from synesthesia.cli._checks import check_output_dir
+
 __all__ = ["add_train_arguments", "apply_train_arguments"]
 
 _RESUME_HELP = (
@@ -41,7 +43,8 @@ def add_train_arguments(
 
 
 def apply_train_arguments(config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """Set out_dir, trainer.max_steps and resume from the flags that were given.
+    """Set out_dir, trainer.max_steps and resume from the flags that were given, and check
+    that out_dir can be a writable folder before any data is made or a model built.
 
     Flags are set directly (not as YAML overrides) so that any path stays a string.
     """
@@ -51,4 +54,6 @@ def apply_train_arguments(config: dict[str, Any], args: argparse.Namespace) -> d
         config["trainer"]["max_steps"] = args.max_steps
     if args.resume is not None:
         config["resume"] = args.resume
+    if isinstance(config.get("out_dir"), str) and config["out_dir"]:  # else validate_config
+        check_output_dir(config["out_dir"], flag="--out" if args.out is not None else "out_dir")
     return config

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from synesthesia.cli._checks import FIGURE_SUFFIXES, audio_suffixes, check_output_file
 from synesthesia.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def run_show(args: argparse.Namespace) -> int:
     from synesthesia.utils import atomic_path
     from synesthesia.viz.audio import plot_representations
 
+    check_output_file(args.output, flag="--output", suffixes=FIGURE_SUFFIXES, written_as="a figure")
     waveform, sample_rate = _load(args)
     fig = plot_representations(
         waveform,
@@ -77,9 +79,6 @@ def run_show(args: argparse.Namespace) -> int:
         n_mels=args.n_mels,
         title=args.input.name,
     )
-    suffix = args.output.suffix.lower()
-    if suffix not in (".png", ".pdf", ".svg"):
-        raise ParameterError(f"--output={str(args.output)!r} must end in .png, .pdf or .svg")
     with atomic_path(args.output) as tmp:
         fig.savefig(tmp, dpi=100)
     print(f"wrote {args.output}")
@@ -92,6 +91,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
     if args.n_iter <= 0:
         raise ParameterError(f"--n-iter={args.n_iter} must be a positive integer")
+    check_output_file(args.output, flag="--output", suffixes=audio_suffixes(), written_as="audio")
     waveform, sample_rate = _load(args)
     kw = dict(
         n_fft=args.n_fft,

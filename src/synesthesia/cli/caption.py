@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from synesthesia.cli._checks import check_output_dir
 from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import CheckpointError, ParameterError
 
@@ -186,6 +187,8 @@ def predict(args: argparse.Namespace) -> int:
     for path in args.images:
         if not path.is_file():
             raise ParameterError(f"IMG={str(path)!r} does not exist or is not a file")
+    if args.attention_out is not None:
+        check_output_dir(args.attention_out, flag="--attention-out")
     captioner = ImageCaptioner.from_pretrained(_model_dir(args.model))
     results = captioner(args.images, beam_size=args.beam_size, max_length=args.max_length)
     if args.attention_out is not None:

@@ -67,9 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_espeak(args: argparse.Namespace) -> int:
+    from synesthesia.cli._checks import check_output_dir
     from synesthesia.data.espeak import list_voices
     from synesthesia.data.espeak_corpus import DEFAULT_VOICES, write_espeak_corpus
 
+    check_output_dir(args.out, flag="--out")
     voices = DEFAULT_VOICES if args.voices is None else args.voices
     if list(voices) == ["all"]:
         voices = list_voices("en-us")

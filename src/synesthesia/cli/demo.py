@@ -7,6 +7,7 @@ import logging
 import time
 from pathlib import Path
 
+from synesthesia.cli._checks import check_output_dir
 from synesthesia.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(
             f"--only={args.only!r} names unknown sections; known: {list(SECTIONS)}"
         )
-    out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"--out={str(out)!r} exists and is not a directory")
+    out: Path = check_output_dir(args.out, flag="--out")
     out.mkdir(parents=True, exist_ok=True)
     report = Report("synesthesia demo")
     start = time.perf_counter()

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from synesthesia.cli._checks import check_output_file
 from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import CheckpointError
 
@@ -154,6 +155,8 @@ def retrieve(args: argparse.Namespace) -> int:
         raise ParameterError("--image needs a gallery of audio clips: --audios DIR (not --images)")
     if args.k < 1:
         raise ParameterError(f"-k={args.k} must be a positive integer")
+    if args.output is not None:
+        check_output_file(args.output, flag="--output", suffixes=(".png",))
     if args.model is None:
         from synesthesia.pipelines.pretrained import pretrained_path
 

@@ -103,6 +103,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.split is not None and args.metadata is None:
         raise ParameterError("--split needs --metadata")
+    if args.per_speaker and args.metadata is None:
+        raise ParameterError("--per-speaker needs --metadata (and speakers.csv beside it)")
+    speakers: dict[str, str] = {}
+    if args.per_speaker:
+        from synesthesia.data.speech import read_speakers
+
+        speakers = read_speakers(args.metadata.parent / "speakers.csv")
+        if not speakers:
+            raise ParameterError(f"--per-speaker: no speakers.csv beside {args.metadata}")
     items = _items(args)
     if args.limit is not None:
         if args.limit <= 0:
@@ -139,13 +148,6 @@ def run(args: argparse.Namespace) -> int:
     num_words = sum(len(r) for r in references)
     print(f"WER {wer:.4f} over {len(items)} utterances ({num_words} words, grammar {grammar_name})")
     if args.per_speaker:
-        if args.metadata is None:
-            raise ParameterError("--per-speaker needs --metadata (and speakers.csv beside it)")
-        from synesthesia.data.speech import read_speakers
-
-        speakers = read_speakers(args.metadata.parent / "speakers.csv")
-        if not speakers:
-            raise ParameterError(f"--per-speaker: no speakers.csv beside {args.metadata}")
         groups: dict[str, list[int]] = {}
         for index, (utterance_id, _, _) in enumerate(items):
             groups.setdefault(speakers.get(utterance_id, "?"), []).append(index)

@@ -10,6 +10,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from synesthesia.cli._checks import check_vocabulary
 from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import CheckpointError, ParameterError
 
@@ -50,7 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "prompt followed by its sampled continuation.",
     )
     g.add_argument("--model", required=True, type=Path, help="exported model folder")
-    g.add_argument("--prompt", required=True, help="text to continue (non-empty)")
+    g.add_argument(
+        "--prompt",
+        required=True,
+        help="text to continue (non-empty; only characters of the model's vocabulary)",
+    )
     g.add_argument(
         "--max-new-tokens", type=int, default=200, help="tokens to generate (default 200)"
     )
@@ -104,6 +109,7 @@ def generate(args: argparse.Namespace) -> int:
     if not (Path(args.model) / TOKENIZER_NAME).is_file():
         raise ParameterError(f"--model={str(args.model)!r} has no {TOKENIZER_NAME}")
     tokenizer = load_tokenizer(args.model)
+    check_vocabulary(args.prompt, tokenizer, flag="--prompt")
     prompt = torch.tensor([tokenizer.encode(args.prompt)], dtype=torch.long)
     generator = torch.Generator().manual_seed(args.seed)
     ids = model.generate(

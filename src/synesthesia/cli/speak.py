@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 
+from synesthesia.cli._checks import (
+    FIGURE_SUFFIXES,
+    check_mel_output,
+    check_output_file,
+    read_text_argument,
+)
 from synesthesia.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -30,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "into sentences. Prints the duration, the real-time factor and, with "
         "--alignment-out, draws each sentence's attention alignment.",
     )
-    p.add_argument("text", help="the text to speak ('-' reads it from standard input)")
+    p.add_argument(
+        "text", metavar="TEXT", help="the text to speak ('-' reads UTF-8 from standard input)"
+    )
     p.add_argument("-o", "--output", required=True, type=Path, help="output .wav")
     p.add_argument(
         "--model",
@@ -47,7 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--griffin-lim-iters", type=int, default=32, help="Griffin-Lim iterations (default 32)"
     )
     p.add_argument(
-        "--alignment-out", type=Path, default=None, help="write the alignment figure (PNG)"
+        "--alignment-out",
+        type=Path,
+        default=None,
+        help="write the alignment figure (.png, .pdf or .svg)",
     )
     p.add_argument("--mel-out", type=Path, default=None, help="also write the log-mel (.npy)")
     p.set_defaults(func=run)
@@ -57,11 +67,18 @@ def run(args: argparse.Namespace) -> int:
     from synesthesia.io import save_audio
     from synesthesia.pipelines.tts import TextToSpeech
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    # every output is checked before any work, so a bad one never leaves another overwritten
+    check_output_file(args.output, flag="--output", suffixes=(".wav",))
+    if args.mel_out is not None:
+        check_mel_output(args.mel_out, flag="--mel-out")
+    if args.alignment_out is not None:
+        check_output_file(
+            args.alignment_out, flag="--alignment-out", suffixes=FIGURE_SUFFIXES,
+            written_as="a figure",
+        )  # fmt: skip
+    text = read_text_argument(args.text, flag="TEXT")
     if len(text) > MAX_CHARS:
         raise ParameterError(f"text has {len(text)} characters; at most {MAX_CHARS} per call")
-    if args.output.suffix.lower() != ".wav":
-        raise ParameterError(f"--output={str(args.output)!r} must end in .wav")
     if args.model is not None and not args.model.is_dir():
         raise ParameterError(f"--model={str(args.model)!r} is not a folder")
     vocoder = None if args.vocoder == "griffin-lim" else Path(args.vocoder)

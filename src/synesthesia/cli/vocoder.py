@@ -16,6 +16,7 @@ import logging
 import time
 from pathlib import Path
 
+from synesthesia.cli._checks import audio_suffixes, check_mel_output, check_output_file
 from synesthesia.cli._train import add_train_arguments, apply_train_arguments
 from synesthesia.errors import ParameterError
 
@@ -165,6 +166,7 @@ def mel(args: argparse.Namespace) -> int:
 
     if args.model is not None and args.audio_config is not None:
         raise ParameterError("give --model or --audio-config, not both")
+    check_mel_output(args.output, flag="--output")
     config = load_vocoder(args.model).audio_config if args.model else _audio_config(args)
     config = config or AudioConfig()
     if args.input.suffix.lower() == ".npy":
@@ -188,6 +190,7 @@ def synthesize(args: argparse.Namespace) -> int:
         raise ParameterError(f"--temperature={args.temperature} must be > 0")
     if args.griffin_lim == (args.model is not None):
         raise ParameterError("give either --model DIR or --griffin-lim (exactly one)")
+    check_output_file(args.output, flag="--output", suffixes=audio_suffixes(), written_as="audio")
     if args.griffin_lim:
         if args.n_iter <= 0:
             raise ParameterError(f"--n-iter={args.n_iter} must be a positive integer")

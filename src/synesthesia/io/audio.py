@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 import warnings
 from pathlib import Path
 
@@ -59,6 +60,42 @@ def resample(
     return out.to(waveform.device)
 
 
+#: WAV format tags whose block_align is one frame (PCM, IEEE float, A-law, mu-law, extensible)
+_FRAME_ALIGNED_FORMATS = frozenset({0x0001, 0x0003, 0x0006, 0x0007, 0xFFFE})
+
+
+def _truncated_wav(path: Path) -> tuple[int, int] | None:
+    """``(declared, present)`` frames of a RIFF/RIFX WAVE file cut off inside its data chunk.
+
+    Reads the chunk headers only. None when the file is not such a WAV, is complete, or has a
+    data size meaning "unknown" (0 or 0xFFFFFFFF, left by writers that stream to a pipe).
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+                return None
+            order = "<" if head[:4] == b"RIFF" else ">"
+            size = os.fstat(handle.fileno()).st_size
+            frame_bytes = None
+            position = 12
+            while position + 8 <= size:
+                handle.seek(position)
+                chunk_id, chunk_size = struct.unpack(f"{order}4sI", handle.read(8))
+                if chunk_id == b"fmt " and chunk_size >= 14:
+                    tag, _, _, _, block_align = struct.unpack(f"{order}HHIIH", handle.read(14))
+                    frame_bytes = block_align if tag in _FRAME_ALIGNED_FORMATS else None
+                elif chunk_id == b"data":
+                    present = size - position - 8
+                    if not frame_bytes or chunk_size in (0, 0xFFFFFFFF) or present >= chunk_size:
+                        return None
+                    return chunk_size // frame_bytes, present // frame_bytes
+                position += 8 + chunk_size + (chunk_size & 1)
+    except OSError:
+        return None
+    return None
+
+
 def load_audio(
     path: str | os.PathLike, *, sample_rate: int | None = None, mono: bool = True
 ) -> tuple[torch.Tensor, int]:
@@ -75,6 +112,10 @@ def load_audio(
     Raises:
         ParameterError: the path is missing or not a file, the file is corrupt, empty, or
             holds NaN/inf samples, or ``sample_rate`` is not a positive integer.
+
+    Warns:
+        UserWarning: a WAV file cut off inside its data chunk (its header declares more
+            frames than the file holds); the frames present are returned.
     """
     import soundfile as sf
 
@@ -89,6 +130,14 @@ def load_audio(
         raise ParameterError(f"path={str(path)!r} is not a readable audio file: {exc}") from None
     if data.shape[0] == 0:
         raise ParameterError(f"path={str(path)!r} holds no audio samples (empty file)")
+    truncated = _truncated_wav(path)
+    if truncated is not None:
+        declared, present = truncated
+        warnings.warn(
+            f"path={str(path)!r} is truncated: its WAV header declares {declared} frames but "
+            f"the file holds {present}; reading the {data.shape[0]} frames present",
+            stacklevel=2,
+        )
     if not np.isfinite(data).all():
         raise ParameterError(f"path={str(path)!r} contains NaN or infinite samples")
     waveform = torch.from_numpy(np.ascontiguousarray(data.T))  # (C, T)
