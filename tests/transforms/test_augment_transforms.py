@@ -167,7 +167,12 @@ def test_waveform_modules_keep_shape_lengths_and_padding(module):
 def test_spec_augment_modules_respect_frame_lengths_and_pass_gradients():
     mel = torch.randn(3, 20, 60, requires_grad=True)
     frames = torch.tensor([60, 30, 5])
-    pipeline = Compose([TimeMasking(max_width=8, num_masks=3, seed=0), FrequencyMasking(seed=1)])
+    pipeline = Compose(
+        [
+            TimeMasking(max_width=8, num_masks=3, mask_value=0.0, seed=0),
+            FrequencyMasking(mask_value=0.0, seed=1),
+        ]
+    )
     out, out_frames = pipeline(mel, frames)
     assert out_frames is frames
     masked = (out == 0).all(1)  # (B, N) frames masked in every bin
@@ -185,3 +190,20 @@ def test_pitch_shift_module_moves_a_tone_by_the_drawn_semitones():
     n = 16 * len(item)
     peak = np.argmax(np.abs(np.fft.rfft(item * np.hanning(len(item)), n=n))) * SR / n
     assert abs(12 * np.log2(peak / 400) - 3.0) < 0.3  # measured < 0.01 semitone
+
+
+def test_masks_fill_with_each_items_mean_by_default_and_keep_padding():
+    mel = torch.full((2, 10, 30), -11.5)
+    mel[0, :, :30] = torch.linspace(-8, -2, 30)
+    mel[1, :, :12] = -4.0  # 12 valid frames at -4, padding at the log floor
+    frames = torch.tensor([30, 12])
+    out, _ = FrequencyMasking(max_width=10, num_masks=3, seed=0)(mel, frames)
+    changed = out != mel
+    assert changed.any()
+    assert not changed[1, :, 12:].any()  # padding untouched
+    torch.testing.assert_close(out[0][changed[0]], torch.full_like(out[0][changed[0]], -5.0))
+    assert torch.all(out[1][changed[1]] == -4.0) or not changed[1].any()
+    timed, _ = TimeMasking(max_width=10, num_masks=2, seed=3)(mel, frames)
+    assert torch.all(timed[1][timed[1] != mel[1]] == -4.0)
+    with pytest.raises(ParameterError, match="mask_value"):
+        TimeMasking(mask_value="zero")

@@ -389,7 +389,7 @@ def mask_along_axis(
     starts: torch.Tensor,
     widths: torch.Tensor,
     axis: int,
-    mask_value: float = 0.0,
+    mask_value: float | torch.Tensor = 0.0,
 ) -> torch.Tensor:
     """Set bands ``[start, start + width)`` along ``axis`` (-1 time, -2 frequency) to a value.
 
@@ -398,10 +398,11 @@ def mask_along_axis(
         starts: (B, K) first masked index of each of K masks per item.
         widths: (B, K) widths (0 = no mask).
         axis: -1 (frames, N) or -2 (bins, M).
-        mask_value: value written in the bands.
+        mask_value: value written in the bands: a number or a (B,) tensor (one per item).
 
     Returns:
-        (B, ..., M, N) masked copy. Differentiable (zero gradient inside the bands).
+        (B, ..., M, N) masked copy. Differentiable (zero gradient inside the bands; a
+        tensor ``mask_value`` receives the gradient of the bands it fills).
     """
     if axis not in (-1, -2):
         raise ParameterError(f"axis={axis!r} must be -1 (time) or -2 (frequency)")
@@ -413,7 +414,28 @@ def mask_along_axis(
     band = inside.any(1)  # (B, size)
     shape = [band.shape[0]] + [1] * (spectrogram.dim() - 1)
     shape[axis] = size
+    if isinstance(mask_value, torch.Tensor):
+        value = mask_value.to(spectrogram).reshape(-1, *([1] * (spectrogram.dim() - 1)))
+        return torch.where(band.reshape(shape), value, spectrogram)
     return spectrogram.masked_fill(band.reshape(shape), mask_value)
+
+
+def _fill_value(
+    spectrogram: torch.Tensor, mask_value: float | str, size: torch.Tensor
+) -> float | torch.Tensor:
+    """``mask_value``, or with "mean" each item's mean over its ``size`` valid frames (B,)."""
+    if mask_value == "mean":
+        frames = spectrogram.shape[-1]
+        valid = (
+            torch.arange(frames, device=spectrogram.device) < size.to(spectrogram.device)[:, None]
+        )  # (B, N)
+        valid = valid.reshape(valid.shape[0], *([1] * (spectrogram.dim() - 2)), frames)
+        total = (spectrogram * valid).flatten(1).sum(-1).detach()
+        count = (valid.expand_as(spectrogram)).flatten(1).sum(-1).clamp(min=1)
+        return total / count
+    if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float)):
+        raise ParameterError(f"mask_value={mask_value!r} must be a number or 'mean'")
+    return float(mask_value)
 
 
 def _draw_masks(
@@ -451,7 +473,7 @@ def time_mask(
     num_masks: int = 1,
     max_proportion: float = 1.0,
     lengths: torch.Tensor | None = None,
-    mask_value: float = 0.0,
+    mask_value: float | str = 0.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """SpecAugment time masks: per item ``num_masks`` bands of frames, drawn independently.
@@ -466,7 +488,8 @@ def time_mask(
         num_masks: bands per item.
         max_proportion: ``p`` of the paper (upper bound on width / N_b).
         lengths: (B,) valid frames per item (default all ``N``).
-        mask_value: value written (0 for log-mels that were mean-normalised).
+        mask_value: value written: a number (0 suits mean-normalised features) or "mean",
+            each item's mean over its valid frames (suits raw log-mels, where 0 is loud).
         generator: source of randomness.
 
     Returns:
@@ -484,10 +507,9 @@ def time_mask(
     else:
         _length_mask(lengths, spectrogram, "lengths")
         size = lengths.cpu().long()
+    value = _fill_value(spectrogram, mask_value, size)
     starts, widths = _draw_masks(batch, size, max_width, num_masks, max_proportion, generator)
-    return mask_along_axis(
-        spectrogram, starts=starts, widths=widths, axis=-1, mask_value=mask_value
-    )
+    return mask_along_axis(spectrogram, starts=starts, widths=widths, axis=-1, mask_value=value)
 
 
 def freq_mask(
@@ -495,7 +517,8 @@ def freq_mask(
     *,
     max_width: int,
     num_masks: int = 1,
-    mask_value: float = 0.0,
+    mask_value: float | str = 0.0,
+    lengths: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """SpecAugment frequency masks: per item ``num_masks`` bands of mel bins.
@@ -507,7 +530,8 @@ def freq_mask(
         spectrogram: (B, ..., M, N) (log-)mel spectrogram.
         max_width: largest band in bins.
         num_masks: bands per item.
-        mask_value: value written.
+        mask_value: a number or "mean" (as in :func:`time_mask`).
+        lengths: (B,) valid frames per item: the bands stop there (padding is kept).
         generator: source of randomness.
 
     Returns:
@@ -519,9 +543,18 @@ def freq_mask(
     spectrogram = check_float_tensor("spectrogram", spectrogram, min_dim=3)
     _check_mask_args(max_width, num_masks, 1.0)
     _check_generator(generator)
-    batch, bins = spectrogram.shape[0], spectrogram.shape[-2]
+    batch, bins, frames = spectrogram.shape[0], spectrogram.shape[-2], spectrogram.shape[-1]
+    if lengths is None:
+        valid_frames = torch.full((batch,), frames, dtype=torch.long)
+    else:
+        _length_mask(lengths, spectrogram, "lengths")
+        valid_frames = lengths.cpu().long()
+    value = _fill_value(spectrogram, mask_value, valid_frames)
     size = torch.full((batch,), bins, dtype=torch.long)
     starts, widths = _draw_masks(batch, size, max_width, num_masks, 1.0, generator)
-    return mask_along_axis(
-        spectrogram, starts=starts, widths=widths, axis=-2, mask_value=mask_value
-    )
+    out = mask_along_axis(spectrogram, starts=starts, widths=widths, axis=-2, mask_value=value)
+    if lengths is None:
+        return out
+    padding = torch.arange(frames, device=out.device) >= valid_frames.to(out.device)[:, None]
+    padding = padding.reshape(batch, *([1] * (out.dim() - 2)), frames)
+    return torch.where(padding, spectrogram, out)

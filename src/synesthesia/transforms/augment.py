@@ -70,6 +70,12 @@ def _range(name: str, value: float | Range | list, *, positive: bool = False) ->
     return low, high
 
 
+def _mask_value(value: float | str) -> float | str:
+    if value == "mean" or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    raise ParameterError(f"mask_value={value!r} must be a number or 'mean'")
+
+
 def _choices(name: str, value: str | list | tuple, allowed: tuple[str, ...]) -> tuple[str, ...]:
     items = (value,) if isinstance(value, str) else tuple(value)
     if not items or any(item not in allowed for item in items):
@@ -315,7 +321,8 @@ class SpeedPerturb(Augmentation):
             for b, (n, f) in enumerate(zip(_item_lengths(x, lengths), factors))
         ]
         out = _stack(items, x)
-        new_lengths = torch.tensor([item.shape[-1] for item in items], device=x.device)
+        device = x.device if lengths is None else lengths.device
+        new_lengths = torch.tensor([item.shape[-1] for item in items], device=device)
         return out, None if lengths is None and len(set(factors)) == 1 else new_lengths
 
     def extra_repr(self) -> str:
@@ -390,7 +397,11 @@ class VTLP(Augmentation):
 
 
 class TimeMasking(Augmentation):
-    """SpecAugment time masks on (B, M, N) with frame lengths (``functional.time_mask``)."""
+    """SpecAugment time masks on (B, M, N) with frame lengths (``functional.time_mask``).
+
+    ``mask_value="mean"`` (default) fills with each item's mean log-mel, which is what the
+    paper's 0 is for mean-normalised features; pass 0.0 for normalised inputs.
+    """
 
     domain = "spectrogram"
 
@@ -400,13 +411,13 @@ class TimeMasking(Augmentation):
         max_width: int = 40,
         num_masks: int = 2,
         max_proportion: float = 1.0,
-        mask_value: float = 0.0,
+        mask_value: float | str = "mean",
         seed: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
         AF.augment._check_mask_args(max_width, num_masks, max_proportion)
         self.max_width, self.num_masks = max_width, num_masks
-        self.max_proportion, self.mask_value = max_proportion, mask_value
+        self.max_proportion, self.mask_value = max_proportion, _mask_value(mask_value)
 
     def apply(self, x, lengths, generator):
         out = AF.time_mask(
@@ -428,7 +439,7 @@ class TimeMasking(Augmentation):
 
 
 class FrequencyMasking(Augmentation):
-    """SpecAugment frequency masks on (B, M, N) (``functional.freq_mask``)."""
+    """SpecAugment frequency masks on (B, M, N) (``functional.freq_mask``); padding kept."""
 
     domain = "spectrogram"
 
@@ -437,12 +448,13 @@ class FrequencyMasking(Augmentation):
         *,
         max_width: int = 15,
         num_masks: int = 2,
-        mask_value: float = 0.0,
+        mask_value: float | str = "mean",
         seed: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
         AF.augment._check_mask_args(max_width, num_masks, 1.0)
-        self.max_width, self.num_masks, self.mask_value = max_width, num_masks, mask_value
+        self.max_width, self.num_masks = max_width, num_masks
+        self.mask_value = _mask_value(mask_value)
 
     def apply(self, x, lengths, generator):
         out = AF.freq_mask(
@@ -450,12 +462,16 @@ class FrequencyMasking(Augmentation):
             max_width=self.max_width,
             num_masks=self.num_masks,
             mask_value=self.mask_value,
+            lengths=lengths,
             generator=generator,
         )
         return out, lengths
 
     def extra_repr(self) -> str:
-        return f"max_width={self.max_width}, num_masks={self.num_masks}"
+        return (
+            f"max_width={self.max_width}, num_masks={self.num_masks}, "
+            f"mask_value={self.mask_value!r}"
+        )
 
 
 class RandomApply(Augmentation):
