@@ -118,8 +118,8 @@ def _utf8(raw: bytes, where: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParameterError(
-            f"{where} is not UTF-8 text: byte {exc.start} is {raw[exc.start]:#04x} "
-            f"(bytes {exc.start}-{exc.end - 1} cannot be decoded); convert it to UTF-8 first"
+            f"{where} is not UTF-8 text: byte {exc.start} ({raw[exc.start]:#04x}) cannot be "
+            "decoded; convert the text to UTF-8 first"
         ) from None
 
 
