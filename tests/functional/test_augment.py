@@ -236,6 +236,12 @@ def test_telephone_channel_passes_speech_band_with_codec_noise():
     assert 30 < _snr_db(x[inner], y[inner]) < 45  # 8-bit companding: measured about 37 dB
 
 
+def test_telephone_channel_passes_gradients_straight_through_the_codec():
+    x = (0.3 * torch.randn(1, 4000, generator=_gen(2), dtype=torch.float64)).requires_grad_()
+    telephone_channel(x, sample_rate=SR, codec="mulaw").pow(2).sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
 def test_a_law_round_trip_is_as_good_as_g711():
     x = np.clip(np.random.default_rng(0).laplace(0, 0.1, 50000), -1, 1)
     ours = a_law_decode(a_law_encode(torch.from_numpy(x)), dtype=torch.float64).numpy()

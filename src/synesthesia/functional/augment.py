@@ -99,8 +99,9 @@ def add_noise(
     """Add ``noise`` scaled so the signal-to-noise ratio is exactly ``snr_db``.
 
     ``y = x + g n`` with ``g = sqrt(P_x / (P_n 10^(snr_db / 10)))``, where ``P`` is the mean
-    square over the valid samples of each item. Silent noise (``P_n = 0``) adds nothing;
-    the noise is added only to the valid samples, padding stays as it was.
+    square over the valid samples of each item. Silent noise (``P_n = 0``) adds nothing,
+    and neither does any noise to a silent item (the SNR is relative to the signal); the
+    noise is added only to the valid samples, padding stays as it was.
 
     Args:
         waveform: (..., T) clean signal, e.g. (B, T).
@@ -244,7 +245,7 @@ def babble_noise(
             raise ParameterError(f"exclude with shape {tuple(exclude.shape)} must be (B,)")
         hit = torch.arange(num_clips)[None, :] == exclude[:, None]
         scores = torch.where(hit, 2.0, scores)
-        available -= int(hit.any(-1).all()) if num_clips else 0
+        available -= int(bool(hit.any()))  # never more talkers than every item can get
     talkers = min(num_talkers, available)
     offsets = torch.rand(batch_size, max(talkers, 1), generator=generator, dtype=torch.float64)
     if talkers == 0:
