@@ -1,7 +1,9 @@
 """Text-to-speech figures: the predicted log-mel and each sentence's attention alignment.
 
 The alignment plot (decoder time across, input symbols up) is the first thing a TTS user
-looks at: a clean diagonal means every symbol was spoken once, in order.
+looks at: a clean diagonal means every symbol was spoken once, in order. Its symbol labels keep
+a readable size: a panel grows with the sentence up to :data:`MAX_PANEL_HEIGHT` inches, and
+beyond that every k-th symbol is labelled (see :mod:`synesthesia.viz._labels`).
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from synesthesia.errors import ParameterError
+from synesthesia.viz._labels import label_symbols, symbol_panel_height
 
 __all__ = ["plot_speech", "save_alignment_figure"]
 
 #: sentences drawn at most (the rest are summarised in the title)
 MAX_PANELS = 4
+#: height (inches) of the mel panel and the smallest / largest alignment panel
+MEL_PANEL_HEIGHT, MIN_PANEL_HEIGHT, MAX_PANEL_HEIGHT = 2.6, 2.6, 5.0
 
 
 def plot_speech(speech: Any, *, hop_seconds: float, reduction_factor: int, title: str = ""):
@@ -41,7 +44,19 @@ def plot_speech(speech: Any, *, hop_seconds: float, reduction_factor: int, title
     if not speech.alignments:
         raise ParameterError("speech has no alignments to draw")
     panels = min(len(speech.alignments), MAX_PANELS)
-    fig, axes = plt.subplots(1 + panels, 1, figsize=(10, 2.6 + 2.6 * panels), squeeze=False)
+    heights = [MEL_PANEL_HEIGHT] + [
+        symbol_panel_height(
+            speech.alignments[k].shape[-1], minimum=MIN_PANEL_HEIGHT, maximum=MAX_PANEL_HEIGHT
+        )
+        for k in range(panels)
+    ]
+    fig, axes = plt.subplots(
+        1 + panels,
+        1,
+        figsize=(10, sum(heights)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
     mel = speech.mel.detach().float().cpu().numpy()
     ax = axes[0, 0]
     image = ax.imshow(
@@ -64,10 +79,6 @@ def plot_speech(speech: Any, *, hop_seconds: float, reduction_factor: int, title
         image = ax.imshow(alignment, aspect="auto", origin="lower", interpolation="nearest",
                           extent=(0, seconds, -0.5, length - 0.5), vmin=0.0,
                           vmax=max(float(alignment.max()), 1e-6), cmap="viridis")  # fmt: skip
-        labels = list(speech.symbols[k]) + ["<eos>"]
-        if len(labels) == length and length <= 60:
-            ax.set_yticks(np.arange(length))
-            ax.set_yticklabels(labels, fontsize=max(4, 8 - length // 15))
         sentence = speech.sentences[k]
         ax.set_title(sentence if len(sentence) <= 90 else sentence[:87] + "...", fontsize=9)
         ax.set_xlabel("time (s)")
@@ -76,6 +87,15 @@ def plot_speech(speech: Any, *, hop_seconds: float, reduction_factor: int, title
     if len(speech.alignments) > panels:
         fig.suptitle(f"first {panels} of {len(speech.alignments)} sentences", fontsize=9)
     fig.tight_layout()
+    labelled = [
+        k for k in range(panels) if len(speech.symbols[k]) + 1 == speech.alignments[k].shape[-1]
+    ]
+    for _ in range(2):  # how many labels fit depends on the layout, which their width changes
+        for k in labelled:
+            stride = label_symbols(axes[1 + k, 0], list(speech.symbols[k]) + ["<eos>"])
+            every = f" (every {stride})" if stride > 1 else ""
+            axes[1 + k, 0].set_ylabel(f"input symbol{every}")
+        fig.tight_layout()
     return fig
 
 
