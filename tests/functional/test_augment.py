@@ -17,15 +17,13 @@ from synesthesia.errors import ParameterError
 from synesthesia.functional.augment import (
     add_noise,
     babble_noise,
-    freq_mask,
-    mask_along_axis,
     pink_noise,
     reverberate,
     synthetic_rir,
-    time_mask,
     white_noise,
 )
 from synesthesia.functional.resample import pitch_shift, resample, speed_perturb, time_stretch
+from synesthesia.functional.specaugment import freq_mask, mask_along_axis, time_mask, time_warp
 from synesthesia.functional.telephone import (
     a_law_decode,
     a_law_encode,
@@ -411,6 +409,33 @@ def test_masks_gradcheck():
     )
 
 
+def test_time_warp_moves_a_marker_frame_and_keeps_padding():
+    frames = torch.arange(60, dtype=torch.float64)
+    spec = frames.expand(3, 4, 60).clone()  # value = frame index, so the warp is readable
+    lengths = torch.tensor([60, 40, 9])
+    for b, n in enumerate(lengths.tolist()):
+        spec[b, :, n:] = -1
+    out = time_warp(spec, max_warp=5, lengths=lengths, generator=_gen(2))
+    assert torch.equal(out, time_warp(spec, max_warp=5, lengths=lengths, generator=_gen(2)))
+    for b, n in enumerate(lengths.tolist()):
+        assert torch.equal(out[b, :, n:], spec[b, :, n:])  # padding untouched
+        row = out[b, 0, :n]
+        assert row[0] == 0 and row[-1] == n - 1  # ends fixed
+        assert torch.all(row.diff() > 0)  # monotone: a warp, not a shuffle
+        assert (row - frames[:n]).abs().max() <= 5 + 1e-9  # no frame moves more than W
+    assert torch.equal(out[2], spec[2])  # 9 frames <= 2 W + 1: unchanged
+    assert not torch.equal(out[0], spec[0])
+    moved = [
+        (time_warp(spec[:1], max_warp=5, generator=_gen(s))[0, 0] - frames).abs().max()
+        for s in range(20)
+    ]
+    assert max(moved) > 2  # warps of several frames do happen
+    grad_in = torch.rand(2, 3, 12, generator=_gen(), dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda s: time_warp(s, max_warp=2, generator=_gen(7)), (grad_in,)
+    )
+
+
 # -- errors ----------------------------------------------------------------------------
 def test_errors_name_the_argument():
     x = torch.zeros(2, 100)
@@ -440,3 +465,5 @@ def test_errors_name_the_argument():
         resample(x, orig_sample_rate=SR, new_sample_rate=0)
     with pytest.raises(ParameterError, match="generator"):
         white_noise((3,), generator=0)
+    with pytest.raises(ParameterError, match="max_warp"):
+        time_warp(torch.zeros(1, 2, 3), max_warp=-2)

@@ -33,6 +33,7 @@ SPEC = [
     {"name": "vtlp", "p": 0.3, "warp_factor": [0.9, 1.1]},
     {"name": "time_mask", "max_width": 10, "num_masks": 2},
     {"name": "freq_mask", "max_width": 5, "num_masks": 2},
+    {"name": "time_warp", "p": 0.5, "max_warp": 3},
 ]
 
 

@@ -113,12 +113,9 @@ from synesthesia.functional.augment import (  # noqa: E402
     add_noise,
     babble_noise,
     fft_convolve,
-    freq_mask,
-    mask_along_axis,
     pink_noise,
     reverberate,
     synthetic_rir,
-    time_mask,
     white_noise,
 )
 from synesthesia.functional.resample import (  # noqa: E402
@@ -126,6 +123,12 @@ from synesthesia.functional.resample import (  # noqa: E402
     resample,
     speed_perturb,
     time_stretch,
+)
+from synesthesia.functional.specaugment import (  # noqa: E402
+    freq_mask,
+    mask_along_axis,
+    time_mask,
+    time_warp,
 )
 from synesthesia.functional.telephone import (  # noqa: E402
     a_law_decode,
@@ -151,6 +154,7 @@ __all__ += [
     "telephone_channel",
     "time_mask",
     "time_stretch",
+    "time_warp",
     "vtlp",
     "vtlp_waveform",
     "white_noise",

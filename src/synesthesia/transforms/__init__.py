@@ -45,6 +45,7 @@ from synesthesia.transforms.augment import (  # noqa: E402
     SpeedPerturb,
     TelephoneChannel,
     TimeMasking,
+    TimeWarping,
 )
 from synesthesia.transforms.augment_builder import (  # noqa: E402
     AUGMENTATIONS,
@@ -63,6 +64,7 @@ __all__ += [
     "SpeedPerturb",
     "TelephoneChannel",
     "TimeMasking",
+    "TimeWarping",
     "VTLP",
     "build_augmentation",
 ]

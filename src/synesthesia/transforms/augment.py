@@ -41,6 +41,7 @@ __all__ = [
     "VTLP",
     "TimeMasking",
     "FrequencyMasking",
+    "TimeWarping",
     "RandomApply",
     "Compose",
     "NOISE_KINDS",
@@ -415,7 +416,7 @@ class TimeMasking(Augmentation):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
-        AF.augment._check_mask_args(max_width, num_masks, max_proportion)
+        AF.specaugment._check_mask_args(max_width, num_masks, max_proportion)
         self.max_width, self.num_masks = max_width, num_masks
         self.max_proportion, self.mask_value = max_proportion, _mask_value(mask_value)
 
@@ -452,7 +453,7 @@ class FrequencyMasking(Augmentation):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
-        AF.augment._check_mask_args(max_width, num_masks, 1.0)
+        AF.specaugment._check_mask_args(max_width, num_masks, 1.0)
         self.max_width, self.num_masks = max_width, num_masks
         self.mask_value = _mask_value(mask_value)
 
@@ -472,6 +473,26 @@ class FrequencyMasking(Augmentation):
             f"max_width={self.max_width}, num_masks={self.num_masks}, "
             f"mask_value={self.mask_value!r}"
         )
+
+
+class TimeWarping(Augmentation):
+    """SpecAugment time warping of (B, M, N) with frame lengths (``functional.time_warp``)."""
+
+    domain = "spectrogram"
+
+    def __init__(self, *, max_warp: int = 5, seed: int | None = None) -> None:
+        super().__init__(seed=seed)
+        if isinstance(max_warp, bool) or not isinstance(max_warp, int) or max_warp < 0:
+            raise ParameterError(f"max_warp={max_warp!r} must be an integer >= 0")
+        self.max_warp = max_warp
+
+    def apply(self, x, lengths, generator):
+        return AF.time_warp(
+            x, max_warp=self.max_warp, lengths=lengths, generator=generator
+        ), lengths
+
+    def extra_repr(self) -> str:
+        return f"max_warp={self.max_warp}"
 
 
 class RandomApply(Augmentation):

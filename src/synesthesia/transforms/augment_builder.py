@@ -23,6 +23,7 @@ from synesthesia.transforms.augment import (
     SpeedPerturb,
     TelephoneChannel,
     TimeMasking,
+    TimeWarping,
 )
 
 __all__ = ["AUGMENTATIONS", "build_augmentation"]
@@ -38,6 +39,7 @@ AUGMENTATIONS: dict[str, type[Augmentation]] = {
     "vtlp": VTLP,
     "time_mask": TimeMasking,
     "freq_mask": FrequencyMasking,
+    "time_warp": TimeWarping,
 }
 
 
