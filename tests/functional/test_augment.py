@@ -276,6 +276,7 @@ def test_resample_batched_and_gradcheck():
     x = torch.randn(2, 3, 400, generator=_gen(), dtype=torch.float64)
     y = resample(x, orig_sample_rate=3, new_sample_rate=2)
     torch.testing.assert_close(y[1, 2], resample(x[1, 2], orig_sample_rate=3, new_sample_rate=2))
+    assert resample(x[..., :0], orig_sample_rate=3, new_sample_rate=2).shape == (2, 3, 0)
     small = torch.randn(2, 20, generator=_gen(1), dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(
         lambda a: speed_perturb(a, factor=1.1, lowpass_filter_width=2), (small,)

@@ -141,6 +141,8 @@ def resample(
         waveform.device,
     )
     lead, length = waveform.shape[:-1], waveform.shape[-1]
+    if length == 0 or waveform.numel() == 0:
+        return waveform.new_zeros(*lead, -(-new * length // orig))
     flat = F.pad(waveform.reshape(-1, 1, length), (width, width + orig))
     out = F.conv1d(flat, kernels, stride=orig)  # (B', new, frames)
     out = out.transpose(1, 2).reshape(flat.shape[0], -1)  # (B', frames * new)
