@@ -60,7 +60,7 @@ def test_add_noise_hits_per_item_snr_with_lengths():
     y = add_noise(x, noise, snr_db=snr, waveform_lengths=lengths)
     for b, n in enumerate(lengths.tolist()):
         measured = _snr_db(x[b, :n].numpy(), y[b, :n].numpy())
-        assert abs(measured - snr[b].item()) < 0.1  # actually ~1e-12 dB (exact scaling)
+        assert abs(measured - snr[b].item()) < 0.1  # measured < 1e-14 dB in float64 (exact scaling)
         assert abs(measured - snr[b].item()) < 1e-9
         assert torch.all(y[b, n:] == 0)  # padding untouched
         alone = add_noise(x[b : b + 1, :n], noise[b : b + 1, :n], snr_db=snr[b].item())
@@ -148,7 +148,7 @@ def test_synthetic_rir_rt60_by_schroeder_and_drr(drr):
     assert rir.shape == (4, round(1.2 * SR))
     for h, target in zip(rir.numpy(), rt60.tolist()):
         measured = _schroeder_rt60(h, SR)
-        assert abs(measured / target - 1) < 0.1  # measured errors 0.1 % to 4 %
+        assert abs(measured / target - 1) < 0.1  # measured errors 0.1 % to 5.1 %
         assert h[0] == 1.0
         assert abs(10 * np.log10(1.0 / np.sum(h[1:] ** 2)) - drr) < 1e-9
     same = synthetic_rir(
@@ -223,7 +223,7 @@ def test_telephone_channel_leaves_nothing_above_4khz(sample_rate, codec):
     above = 10 * np.log10(psd[:, f > 4000].sum() / psd.sum())
     assert above < -60  # measured about -87 dB (both codecs, 16 and 22.05 kHz)
     below = 10 * np.log10(psd[:, f < 200].sum() / psd.sum())
-    assert below < -30  # the 300 Hz high-pass too (measured about -50 dB)
+    assert below < -30  # the 300 Hz high-pass too (measured -53 to -56 dB)
 
 
 def test_telephone_channel_passes_speech_band_with_codec_noise():
@@ -231,7 +231,7 @@ def test_telephone_channel_passes_speech_band_with_codec_noise():
     x = 0.5 * np.sin(2 * np.pi * 1000 * t)
     y = telephone_channel(torch.from_numpy(x), sample_rate=SR, codec="alaw").numpy()
     inner = slice(2000, -2000)  # away from the filters' edge transients
-    assert 30 < _snr_db(x[inner], y[inner]) < 45  # 8-bit companding: measured about 37 dB
+    assert 30 < _snr_db(x[inner], y[inner]) < 45  # 8-bit companding: measured about 40 dB
 
 
 def test_telephone_channel_passes_gradients_straight_through_the_codec():
@@ -301,7 +301,7 @@ def test_pitch_shift_measured_by_yin(semitones):
     assert y.shape == x.shape
     track = librosa.yin(y.numpy(), fmin=80, fmax=800, sr=SR, frame_length=2048)
     measured = 12 * np.log2(np.median(track[3:-3]) / f0)
-    assert abs(measured - semitones) < 0.3  # measured errors below 0.02 semitone
+    assert abs(measured - semitones) < 0.3  # measured errors 0.003 to 0.024 semitone
 
 
 def test_time_stretch_keeps_pitch():
