@@ -80,6 +80,28 @@ def _caption(tmp: Path, corpus: Path):
     return train_captioner, CAPTION_DEFAULTS, ["data.batch_size=4", "data.num_val=8"]
 
 
+def _caption_karpathy(tmp: Path, corpus: Path):
+    """A map-style data set of files: epochs, shuffling, and a resume in the middle of one."""
+    import json
+
+    from PIL import Image
+
+    from synesthesia.training.caption import CAPTION_DEFAULTS, train_captioner
+
+    colours = {"red": (220, 20, 20), "green": (20, 200, 20), "blue": (20, 20, 220)}
+    images = []
+    for i, (name, rgb) in enumerate(list(colours.items()) * 3):
+        Image.new("RGB", (24, 16), rgb).save(tmp / f"{i}.png")
+        split = "val" if i == 8 else "train"
+        sentences = [{"raw": f"A {name} square."}, {"raw": f"Something {name}!"}]
+        images.append({"filename": f"{i}.png", "imgid": i, "split": split, "sentences": sentences})
+    (tmp / "karpathy.json").write_text(json.dumps({"images": images}))
+    overrides = ["data.source=karpathy", f"data.annotations={tmp / 'karpathy.json'}",
+                 f"data.image_root={tmp}", "data.batch_size=5", "data.image_size=16",
+                 "data.min_count=1"]  # fmt: skip
+    return train_captioner, CAPTION_DEFAULTS, overrides
+
+
 def _embed(tmp: Path, corpus: Path):
     from synesthesia.training.embed import EMBED_DEFAULTS, train_dual_encoder
 
@@ -123,6 +145,7 @@ def _tts(tmp: Path, corpus: Path):
 TASKS = {
     "lm": _lm,
     "caption": _caption,
+    "caption_karpathy": _caption_karpathy,
     "embed": _embed,
     "scene": _scene,
     "vocoder": _vocoder,

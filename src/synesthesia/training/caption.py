@@ -38,7 +38,12 @@ from synesthesia.data.digit_strips import DIGIT_WORDS, make_digit_strips
 from synesthesia.errors import ParameterError
 from synesthesia.text.vocab import SPECIAL_TOKENS, Vocabulary
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.data import (
+    EpochShuffleSampler,
+    RandomBatchStream,
+    batches_consumed,
+    samples_consumed,
+)
 from synesthesia.training.fit import FitResult, fit
 from synesthesia.training.system import ModelSystem
 from synesthesia.utils import atomic_write_json
@@ -197,10 +202,14 @@ class KarpathyDataModule(DigitStripsDataModule):
         )
 
     def _loader(self, dataset: CaptionDataset, shuffle: bool) -> DataLoader:
+        sampler = None
+        if shuffle:  # a new order per epoch from (seed, epoch); resumes mid-epoch exactly
+            start = samples_consumed(self.trainer, size=len(dataset), batch_size=self.batch_size)
+            sampler = EpochShuffleSampler(len(dataset), seed=self.seed, start=start)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             collate_fn=partial(collate_captions, pad_id=self.vocab.pad_id),
             generator=torch.Generator().manual_seed(self.seed),

@@ -22,11 +22,12 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import IterableDataset, Sampler, get_worker_info
 
 from synesthesia.errors import ParameterError
 
 __all__ = [
+    "EpochShuffleSampler",
     "RandomBatchStream",
     "batch_generator",
     "batches_consumed",
@@ -82,6 +83,50 @@ class RandomBatchStream(IterableDataset):
         while True:
             yield self.make_batch(batch_generator(self.seed, self.global_index(local)))
             local += num_workers
+
+
+class EpochShuffleSampler(Sampler[int]):
+    """Indices ``0 .. size - 1`` in a new order each epoch that depends only on ``(seed, epoch)``,
+    starting ``start`` samples into the whole sequence of epochs (for a resumed run).
+
+    A map-style DataLoader with ``shuffle=True`` is not resumable: Lightning restarts the epoch
+    from its first batch and the loader's generator from its seed, so a resumed run sees other
+    batches than an uninterrupted one. This sampler counts its own epochs (each ``iter()`` is
+    one) and, built with ``start`` from :func:`samples_consumed`, skips what the interrupted
+    run already used. ``len()`` stays ``size`` so Lightning keeps counting whole epochs. One
+    process only: under DDP Lightning wraps it and the skip no longer lines up.
+
+    Args:
+        size: number of items in the data set.
+        seed: base seed.
+        start: samples already consumed over all epochs (``epoch * size + offset``).
+    """
+
+    def __init__(self, size: int, *, seed: int, start: int = 0) -> None:
+        if size < 1:
+            raise ParameterError(f"size={size} must be a positive integer")
+        if start < 0:
+            raise ParameterError(f"start={start} must be >= 0")
+        self.size, self.seed = size, seed
+        self.epoch, self.offset = divmod(start, size)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[int]:
+        order = torch.randperm(self.size, generator=batch_generator(self.seed, self.epoch))
+        offset, self.offset = self.offset, 0
+        self.epoch += 1
+        return iter(order[offset:].tolist())
+
+
+def samples_consumed(trainer: L.Trainer | None, *, size: int, batch_size: int) -> int:
+    """Samples of a ``size``-item data set, in batches of ``batch_size`` (the last one of each
+    epoch possibly short), that ``trainer`` has consumed: the ``start`` of an
+    :class:`EpochShuffleSampler`."""
+    per_epoch = -(-size // batch_size)
+    epochs, batches = divmod(batches_consumed(trainer), per_epoch)
+    return epochs * size + batches * batch_size
 
 
 def batches_consumed(trainer: L.Trainer | None) -> int:

@@ -13,8 +13,9 @@ Resume (``resume`` in the config, ``--resume`` on the CLI): ``auto`` (default) c
 ``out_dir/checkpoints/last.ckpt`` when it exists and starts fresh otherwise; ``never`` starts
 fresh (existing checkpoints in ``out_dir`` are then overwritten as training proceeds); a path
 resumes from that checkpoint. A resumed run restores weights, optimizer, schedule, step
-counters, RNG states and the position in a :class:`~synesthesia.training.data.RandomBatchStream`,
-so it ends where an uninterrupted run would. Checkpoints are loaded with ``weights_only=True``.
+counters, RNG states and the position in a :class:`~synesthesia.training.data.RandomBatchStream`
+(or, for a map-style data set, an :class:`~synesthesia.training.data.EpochShuffleSampler`), so it
+ends where an uninterrupted run would. Checkpoints are loaded with ``weights_only=True``.
 Every checkpoint is written atomically (:mod:`synesthesia.training.checkpoint`): a run killed
 at any moment, SIGKILL included, leaves the previous ``last.ckpt`` or the new one, whole.
 
