@@ -66,6 +66,82 @@ def test_recipe_trains_lowers_the_loss_and_exports(tmp_path):
     torch.testing.assert_close(z.norm(dim=1), torch.ones(2))
 
 
+@pytest.mark.slow
+def test_robust_recipe_augments_every_batch_and_exports_its_features(tmp_path):
+    """Trimming, per-utterance normalisation and waveform + SpecAugment augmentation: the loss
+    still falls, two draws of the same step differ only through augmentation, and the
+    exported pipeline prepares audio exactly as training validated it."""
+    from synesthesia.pipelines.retrieval import AudioImageRetriever
+    from synesthesia.training.embed import SpokenDigitsDataModule
+
+    augment = [
+        {"name": "speed", "p": 0.5, "factor": [0.9, 1.1]},
+        {"name": "noise", "p": 0.5, "snr_db": [10, 30], "kind": ["white", "pink"]},
+        {"name": "reverb", "p": 0.3, "rt60": [0.2, 0.5]},
+        {"name": "time_mask", "max_width": 3, "num_masks": 1},
+    ]
+    robust = {"trim_db": 40, "normalize": "utterance", "augment": augment}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = train_dual_encoder(_config(tmp_path, **robust))
+    finally:
+        torch.set_num_threads(threads)
+    with open(next((tmp_path / "run" / "logs" / "csv").glob("version_*/metrics.csv"))) as f:
+        losses = [float(r["train/loss"]) for r in csv.DictReader(f) if r.get("train/loss")]
+    first, last = sum(losses[:8]) / 8, sum(losses[-8:]) / 8
+    assert last < 0.8 * first, (first, last)
+    features = json.loads((result.model_dir / "audio_features.json").read_text())
+    assert features["trim_db"] == 40 and features["normalize"] == "utterance"
+
+    config = _config(tmp_path, **robust)["data"]
+    for key in ("loss", "mining", "margin", "distance"):
+        config.pop(key)
+    module = SpokenDigitsDataModule(seed=0, **config)
+    sampler_args = (module.train_mel, module.train_lengths, module.train_set.audio_labels,
+                    module.train_set.images, module.train_set.image_labels)  # fmt: skip
+    plain = PairSampler(*sampler_args, batch_size=8)
+    noisy = PairSampler(
+        *sampler_args, batch_size=8, waveform=module.train_set.waveform,
+        waveform_lengths=module.train_set.waveform_lengths, featurize=module.featurize,
+        augment=module.augment,
+    )  # fmt: skip
+    a = noisy(torch.Generator().manual_seed(5))
+    b = noisy(torch.Generator().manual_seed(5))
+    assert torch.equal(a["mel"], b["mel"])  # same seed, same batch
+    clean = plain(torch.Generator().manual_seed(5))
+    assert torch.equal(a["label"], clean["label"]) and not torch.equal(a["mel"], clean["mel"])
+
+    retriever = AudioImageRetriever.from_pretrained(result.model_dir)
+    val = module.val_set
+    ours, ours_lengths = retriever.log_mel(val.waveform, val.waveform_lengths)
+    torch.testing.assert_close(ours, module.val_mel, rtol=0, atol=0)
+    assert torch.equal(ours_lengths, module.val_lengths)
+
+
+def test_augmented_copies_are_rendered_once_and_reproducibly(tmp_path):
+    from synesthesia.training.embed import SpokenDigitsDataModule
+
+    augment = [
+        {"name": "speed", "p": 0.5, "factor": [0.9, 1.1]},
+        {"name": "noise", "snr_db": [10, 30]},
+        {"name": "freq_mask", "max_width": 2},
+    ]
+    config = _config(tmp_path, trim_db=40, normalize="utterance", augment=augment)["data"]
+    for key in ("loss", "mining", "margin", "distance"):
+        config.pop(key)
+    config.update(train_voices=["en-us+f1"], augment_copies=2)
+    first = SpokenDigitsDataModule(seed=3, **config)
+    again = SpokenDigitsDataModule(seed=3, **config)
+    clean = len(first.train_set.waveform)
+    assert first.train_mel.shape[0] == 3 * clean == len(first.train_labels)
+    assert torch.equal(first.train_labels, first.train_set.audio_labels.repeat(3))
+    assert torch.equal(first.train_mel, again.train_mel)  # a resumed run rebuilds the same
+    assert not torch.equal(first.train_mel[:clean], first.train_mel[clean : 2 * clean])
+    on_waveform, on_mel = first.augment
+    assert on_waveform is None and on_mel is not None  # only the masks stay per batch
+
+
 def test_pair_sampler_pairs_same_digits():
     images = torch.arange(40, dtype=torch.float32).view(40, 1, 1, 1)
     image_labels = torch.arange(40) % 10

@@ -30,7 +30,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from synesthesia.data.spoken_digits import SpokenDigits, make_spoken_digits
+from synesthesia.data.spoken_digits import SpokenDigits, log_mel_features, make_spoken_digits
 from synesthesia.errors import ParameterError
 from synesthesia.functional.metric_losses import contrastive_loss, triplet_margin_loss
 from synesthesia.metrics.retrieval import cross_modal_retrieval
@@ -77,6 +77,12 @@ EMBED_DEFAULTS["data"] = {
     "mining": "batch_all",
     "margin": 0.2,
     "distance": "cosine",
+    # robustness (the defaults keep the first recipe's features exactly)
+    "trim_db": None,  # cut leading/trailing silence more than this many dB below the peak
+    "normalize": "global",  # global | utterance (per-clip mean of each mel band removed)
+    "augment": None,  # a list of augmentation specs (synesthesia.transforms.augment)
+    "augment_copies": 0,  # 0: augment every batch; K: K augmented copies made once, up front
+    "val_seed": 0,  # seed of the validation clips' prosody draws
 }
 EMBED_DEFAULTS["optim"].update(lr=3.0e-3, weight_decay=1.0e-4, warmup_steps=30)
 EMBED_DEFAULTS["trainer"].update(
@@ -91,7 +97,11 @@ class PairSampler:
     """Random training batches: ``generator → {"mel", "mel_lengths", "image", "label"}``.
 
     ``batch_size`` clips are drawn uniformly; each is paired with a uniformly drawn image of
-    the same digit.
+    the same digit. ``augment`` is a pair of augmentation pipelines ``(on_waveform,
+    on_mel)`` (either may be None), each called as ``(x, lengths, generator=...) → (x,
+    lengths)``. With ``waveform`` and ``featurize``, ``mel`` is computed per batch from the
+    drawn clips after ``on_waveform``, so every step sees freshly augmented audio; ``on_mel``
+    (SpecAugment masks) is applied to every batch either way.
     """
 
     def __init__(
@@ -103,10 +113,16 @@ class PairSampler:
         image_labels: Tensor,
         *,
         batch_size: int,
+        waveform: Tensor | None = None,
+        waveform_lengths: Tensor | None = None,
+        featurize: Any = None,
+        augment: Any = None,
     ) -> None:
         self.mel, self.mel_lengths, self.audio_labels = mel, mel_lengths, audio_labels
         self.images, self.batch_size = images, batch_size
         self.pools = [torch.nonzero(image_labels == d).squeeze(1) for d in range(10)]
+        self.waveform, self.waveform_lengths = waveform, waveform_lengths
+        self.featurize, self.augment = featurize, augment
 
     def __call__(self, generator: torch.Generator) -> dict[str, Tensor]:
         index = torch.randint(0, len(self.mel), (self.batch_size,), generator=generator)
@@ -115,9 +131,20 @@ class PairSampler:
         image_index = torch.stack(
             [self.pools[int(d)][int(p * len(self.pools[int(d)]))] for d, p in zip(labels, picks)]
         )
+        on_waveform, on_mel = self.augment if self.augment is not None else (None, None)
+        if self.featurize is None:
+            mel, mel_lengths = self.mel[index], self.mel_lengths[index]
+        else:
+            waveform, lengths = self.waveform[index], self.waveform_lengths[index]
+            if on_waveform is not None:
+                waveform, lengths = on_waveform(waveform, lengths, generator=generator)
+                waveform = waveform.clamp(-1.0, 1.0)
+            mel, mel_lengths = self.featurize(waveform, lengths)
+        if on_mel is not None:
+            mel, mel_lengths = on_mel(mel, mel_lengths, generator=generator)
         return {
-            "mel": self.mel[index],
-            "mel_lengths": self.mel_lengths[index],
+            "mel": mel,
+            "mel_lengths": mel_lengths,
             "image": self.images[image_index],
             "label": labels,
         }
@@ -138,6 +165,19 @@ class SpokenDigitsDataModule(L.LightningDataModule):
         batch_size: clips (and images) per training batch.
         cache_dir: cache folder of the synthesised clips (``None``: the default).
         seed: seed of the random batches.
+        trim_db: cut leading and trailing silence more than this many dB below each clip's
+            loudest frame (``None``: keep clips whole).
+        normalize: "global" or "utterance" (see
+            :func:`~synesthesia.data.spoken_digits.log_mel_features`).
+        augment: augmentation specs applied to every training batch's waveforms before the
+            log-mel (:func:`synesthesia.transforms.augment.build_augmentation`); the
+            validation clips stay clean.
+        augment_copies: 0 augments every training batch's waveforms afresh (slow: pitch
+            shift and VTLP cost about a second per batch on one core); K > 0 renders K
+            augmented copies of the training clips once, up front (seeded, so a resumed run
+            rebuilds the same copies), and trains on the clean clips and the copies, with only
+            the spectrogram-domain augmentations (SpecAugment masks) drawn per batch.
+        val_seed: seed of the validation clips' prosody draws.
     """
 
     def __init__(
@@ -154,6 +194,11 @@ class SpokenDigitsDataModule(L.LightningDataModule):
         batch_size: int = 64,
         cache_dir: str | None = None,
         seed: int = 0,
+        trim_db: float | None = None,
+        normalize: str = "global",
+        augment: Sequence[dict] | None = None,
+        augment_copies: int = 0,
+        val_seed: int = 0,
     ) -> None:
         super().__init__()
         for name, value, low in (
@@ -171,19 +216,88 @@ class SpokenDigitsDataModule(L.LightningDataModule):
             "hop_length": hop_length,
             "num_frames": num_frames,
         }
+        self.robust = trim_db is not None or normalize != "global" or bool(augment)
+        if self.robust:
+            self.features.update(trim_db=trim_db, normalize=normalize)
+        self.augment = None
+        if augment:
+            from synesthesia.transforms.augment_builder import build_augmentation
+
+            compose = build_augmentation(list(augment), sample_rate=sample_rate, seed=seed)
+            self.augment = (compose.waveform, compose.spectrogram)
         common = {"variations": variations, "sample_rate": sample_rate, "cache_dir": cache_dir}
         self.train_set = make_spoken_digits("train", voices=train_voices, **common)
-        self.val_set = make_spoken_digits("test", voices=val_voices, **common)
+        self.val_set = make_spoken_digits("test", voices=val_voices, seed=val_seed, **common)
         mel, self.train_lengths = self._log_mel(self.train_set)
         self.mean, self.std = float(mel.mean()), float(mel.std())
+        self.train_labels = self.train_set.audio_labels
+        if self.augment is not None and augment_copies:
+            copies, copy_lengths = self._augmented_copies(augment_copies, seed)
+            mel = torch.cat([mel, copies])
+            self.train_lengths = torch.cat([self.train_lengths, copy_lengths])
+            self.train_labels = self.train_labels.repeat(1 + augment_copies)
+            self.augment = (None, self.augment[1])
         self.features.update(mean=self.mean, std=self.std)
         self.features["image_size"] = list(self.train_set.images.shape[-2:])
         self.train_mel = (mel - self.mean) / self.std
         val_mel, self.val_lengths = self._log_mel(self.val_set)
         self.val_mel = (val_mel - self.mean) / self.std
 
+    def _augmented_copies(self, copies: int, seed: int) -> tuple[Tensor, Tensor]:
+        """Unscaled features of ``copies`` augmented renderings of every training clip."""
+        from tqdm.auto import tqdm
+
+        from synesthesia.training.data import batch_generator
+
+        on_waveform = self.augment[0]
+        data, chunk = self.train_set, 64
+        mels, lengths = [], []
+        total = copies * ((len(data.waveform) + chunk - 1) // chunk)
+        with tqdm(total=total, desc="augmented copies", disable=None, leave=False) as bar:
+            for copy in range(copies):
+                for start in range(0, len(data.waveform), chunk):
+                    part = slice(start, start + chunk)
+                    generator = batch_generator(seed, 1_000_003 * (copy + 1) + start)
+                    waveform, waveform_lengths = on_waveform(
+                        data.waveform[part], data.waveform_lengths[part], generator=generator
+                    )
+                    view = SpokenDigits(
+                        waveform.clamp(-1.0, 1.0), waveform_lengths, data.audio_labels[part],
+                        data.voices[part], data.sample_rate, data.images, data.image_labels,
+                        data.split,
+                    )  # fmt: skip
+                    mel, mel_lengths = self._log_mel(view)
+                    mels.append(mel)
+                    lengths.append(mel_lengths)
+                    bar.update(1)
+        return torch.cat(mels), torch.cat(lengths)
+
+    def featurize(self, waveform: Tensor, waveform_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """Standardised model input (B, M, N) of clips (B, T) (the exported recipe)."""
+        f = self.features
+        return log_mel_features(
+            waveform,
+            waveform_lengths,
+            sample_rate=f["sample_rate"],
+            n_mels=f["n_mels"],
+            n_fft=f["n_fft"],
+            hop_length=f["hop_length"],
+            num_frames=f["num_frames"],
+            mean=f.get("mean", 0.0),
+            std=f.get("std", 1.0),
+            trim_db=f.get("trim_db"),
+            normalize=f.get("normalize", "global"),
+        )
+
     def _log_mel(self, data: SpokenDigits) -> tuple[Tensor, Tensor]:
         f = self.features
+        if self.robust:
+            unscaled = {k: v for k, v in f.items() if k not in ("mean", "std")}
+            saved, self.features = self.features, unscaled
+            try:
+                return self.featurize(data.waveform, data.waveform_lengths)
+            finally:
+                self.features = saved
         mel, lengths = data.log_mel(
             n_mels=f["n_mels"], n_fft=f["n_fft"], hop_length=f["hop_length"]
         )
@@ -199,10 +313,14 @@ class SpokenDigitsDataModule(L.LightningDataModule):
         sampler = PairSampler(
             self.train_mel,
             self.train_lengths,
-            self.train_set.audio_labels,
+            self.train_labels,
             self.train_set.images,
             self.train_set.image_labels,
             batch_size=self.batch_size,
+            waveform=self.train_set.waveform if self._per_batch else None,
+            waveform_lengths=self.train_set.waveform_lengths,
+            featurize=self.featurize if self._per_batch else None,
+            augment=self.augment,
         )
         stream = RandomBatchStream(
             sampler,
@@ -212,6 +330,10 @@ class SpokenDigitsDataModule(L.LightningDataModule):
             world_size=trainer.world_size if trainer is not None else 1,
         )
         return DataLoader(stream, batch_size=None, generator=torch.Generator())
+
+    @property
+    def _per_batch(self) -> bool:
+        return self.augment is not None and self.augment[0] is not None
 
     def val_batch(self) -> dict[str, Tensor]:
         """Every held-out clip and every held-out image, in one batch."""
