@@ -195,8 +195,11 @@ def predict(args: argparse.Namespace) -> int:
         from synesthesia.viz.attention import plot_caption_attention
 
         args.attention_out.mkdir(parents=True, exist_ok=True)
+    from synesthesia.cli._ood import warn_if_ood
+
     for path, result in zip(args.images, results):
         print(f"{path}\t{result.caption}")
+        warn_if_ood(str(path), result.ood_score, result.is_ood, captioner.ood)
         if args.attention_out is not None:
             fig = plot_caption_attention(
                 result.image, result.words, result.attention_maps, title=result.caption

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from synesthesia.cli._train import add_train_arguments, apply_train_arguments
-from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.errors import ParameterError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print the scene-class probabilities of an audio clip",
         description="Load an exported student folder (no Lightning needed), read the clip "
         "(resampled to the model's rate, mixed to mono) and print each class's probability, "
-        "most likely first.",
+        "most likely first. When the folder has an OOD detector (ood.json) and the clip "
+        "scores above its threshold, one warning line on stderr says the clip looks unlike "
+        "the training data (the exit code stays 0).",
     )
     r.add_argument("audio", type=Path, help="audio file (WAV, FLAC, OGG ...)")
     r.add_argument(
@@ -83,11 +85,8 @@ def train(args: argparse.Namespace) -> int:
 
 
 def predict(args: argparse.Namespace) -> int:
-    import torch
-
-    from synesthesia.io.audio import load_audio
-    from synesthesia.models import load_pretrained
-    from synesthesia.models.scene_student import SceneStudent
+    from synesthesia.cli._ood import warn_if_ood
+    from synesthesia.pipelines.scene import SceneClassifier
 
     if args.top is not None and args.top < 1:
         raise ParameterError(f"--top={args.top} must be a positive integer")
@@ -95,21 +94,9 @@ def predict(args: argparse.Namespace) -> int:
         from synesthesia.pipelines.pretrained import pretrained_path
 
         args.model = pretrained_path("scene_synthetic")
-    model = load_pretrained(args.model)
-    if not isinstance(model, SceneStudent):
-        raise CheckpointError(
-            f"--model={str(args.model)!r} holds a {model.architecture!r}, not a scene_student"
-        )
-    model.eval()
-    waveform, _ = load_audio(args.audio, sample_rate=model.sample_rate)
-    if waveform.shape[-1] < model.min_length:
-        raise ParameterError(
-            f"audio={str(args.audio)!r} is {waveform.shape[-1]} samples at {model.sample_rate} "
-            f"Hz; the network needs at least {model.min_length}"
-        )
-    with torch.no_grad():
-        probabilities = model.infer(waveform.unsqueeze(0))[0]
-    order = probabilities.argsort(descending=True).tolist()
-    for index in order[: args.top]:
-        print(f"{model.class_names[index]:<12s} {float(probabilities[index]):.3f}")
+    classifier = SceneClassifier.from_pretrained(args.model)
+    result = classifier.predict_file(args.audio)
+    for name, probability in result.top(args.top):
+        print(f"{name:<12s} {probability:.3f}")
+    warn_if_ood(str(args.audio), result.ood_score, result.is_ood, classifier.ood)
     return 0

@@ -2,7 +2,9 @@
 
 The folder (written by ``synesthesia caption train``) holds ``config.json`` +
 ``model.safetensors`` (a :class:`~synesthesia.models.ShowAttendTell`), ``vocab.json`` and
-``preprocess.json`` (how images are resized, cropped and normalised for this model). Nothing
+``preprocess.json`` (how images are resized, cropped and normalised for this model), and when
+fitted (``benchmarks/ood.py --fit caption``) ``ood.json`` + ``ood.safetensors``: a detector
+scoring how unlike the training images an image is (:mod:`synesthesia.metrics.ood`). Nothing
 here imports Lightning.
 
 Example:
@@ -27,6 +29,7 @@ from torch import Tensor, nn
 
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.io.image import load_image
+from synesthesia.metrics.ood import OODDetector, load_ood_detector
 from synesthesia.models import ShowAttendTell, load_pretrained
 from synesthesia.text.vocab import Vocabulary
 from synesthesia.transforms.image import CenterCrop, Normalize, Resize
@@ -48,6 +51,8 @@ class CaptionResult:
         attention_maps: (len(words), rows, columns) attention map of each token.
         score: beam score (sum of log-probabilities).
         image: the image as the model saw it before normalisation, (C, H, W) in [0, 1].
+        ood_score: the folder's OOD score (higher = less like training), None without one.
+        is_ood: whether ``ood_score`` is above the detector's threshold (None without one).
     """
 
     caption: str
@@ -55,6 +60,8 @@ class CaptionResult:
     attention_maps: Tensor
     score: float
     image: Tensor
+    ood_score: float | None = None
+    is_ood: bool | None = None
 
 
 class ImageCaptioner:
@@ -66,10 +73,15 @@ class ImageCaptioner:
         preprocess: ``{"resize": int | [H, W] | None, "center_crop": int | None,
             "normalize": bool}``; an int ``resize`` with a ``center_crop`` keeps the aspect
             ratio (shorter side), otherwise images are resized to exactly ``resize``.
+        ood: a fitted OOD detector (``ood.json``), or None.
     """
 
     def __init__(
-        self, model: ShowAttendTell, vocab: Vocabulary, preprocess: dict[str, Any]
+        self,
+        model: ShowAttendTell,
+        vocab: Vocabulary,
+        preprocess: dict[str, Any],
+        ood: OODDetector | None = None,
     ) -> None:
         if len(vocab) != model.vocab_size:
             raise CheckpointError(
@@ -86,6 +98,7 @@ class ImageCaptioner:
             steps.append(CenterCrop(crop))
         self.prepare = nn.Sequential(*steps)
         self.normalize = Normalize() if preprocess.get("normalize") else nn.Identity()
+        self.ood = ood
 
     @classmethod
     def from_pretrained(
@@ -103,7 +116,10 @@ class ImageCaptioner:
             if not (directory / name).is_file():
                 raise CheckpointError(f"model directory={str(directory)!r} has no {name}")
         return cls(
-            model, Vocabulary.load(directory / VOCAB_NAME), read_json(directory / PREPROCESS_NAME)
+            model,
+            Vocabulary.load(directory / VOCAB_NAME),
+            read_json(directory / PREPROCESS_NAME),
+            load_ood_detector(directory),
         )
 
     def load(self, image: str | os.PathLike | Tensor) -> Tensor:
@@ -142,6 +158,10 @@ class ImageCaptioner:
             max_length=max_length,
             length_normalization=length_normalization,
         )
+        scores = flags = None
+        if self.ood is not None:
+            scores = self.ood_scores(batch, out.tokens, out.lengths)
+            flags = self.ood.is_ood(scores)
         results = []
         for i, picture in enumerate(pictures):
             n = int(out.lengths[i])
@@ -153,6 +173,41 @@ class ImageCaptioner:
                     attention_maps=self.model.attention_maps(out.alphas[i, :n]).cpu(),
                     score=float(out.scores[i]),
                     image=picture,
+                    ood_score=None if scores is None else float(scores[i]),
+                    is_ood=None if flags is None else bool(flags[i]),
                 )
             )
         return results
+
+    @torch.no_grad()
+    def ood_inputs(
+        self, batch: Tensor, tokens: Tensor, lengths: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """What an OOD score reads for normalised images (B, C, H, W) and their captions.
+
+        Args:
+            batch: normalised images (B, C, H, W).
+            tokens: generated tokens (B, L) (no ``<start>``), as ``generate`` returns them.
+            lengths: generated tokens per caption (B,).
+
+        Returns:
+            features (B, D): the encoder's annotation vectors averaged over the P regions;
+            logits (B, L, V): the decoder's logits at each generated word, teacher-forced
+            with the caption itself; logits_lengths (B,) = ``lengths``.
+        """
+        model = self.model
+        annotations = model.encode(batch)  # (B, P, D)
+        start = torch.full_like(tokens[:, :1], model.start_id)
+        captions = torch.cat([start, tokens], dim=1)  # (B, 1 + L)
+        lengths = lengths.to(tokens.device).clamp_min(1)
+        if captions.shape[1] < 2:
+            captions = torch.cat([captions, torch.full_like(start, model.end_id)], dim=1)
+        logits, _ = model(batch, captions, lengths + 1)
+        return annotations.mean(dim=1), logits, lengths
+
+    def ood_scores(self, batch: Tensor, tokens: Tensor, lengths: Tensor) -> Tensor:
+        """The folder's OOD score (B,) of normalised images and their generated captions."""
+        if self.ood is None:
+            raise ParameterError("this captioner has no OOD detector (no ood.json in its folder)")
+        features, logits, logits_lengths = self.ood_inputs(batch, tokens, lengths)
+        return self.ood.scores(features=features, logits=logits, logits_lengths=logits_lengths)
