@@ -195,6 +195,11 @@ def retrieve(args: argparse.Namespace) -> int:
     print(f"query: {query_path} ({len(used)} gallery items)")
     for rank, (name, score) in enumerate(zip(ranking.names, ranking.scores), start=1):
         print(f"{rank:>3d}  {score:.3f}  {name}")
+    if args.audio is not None and retriever.ood is not None:
+        from synesthesia.cli._ood import warn_if_ood
+
+        ood_scores, flags = retriever.audio_ood(*retriever.prepare_audio(*load_audio(args.audio)))
+        warn_if_ood(str(args.audio), float(ood_scores[0]), bool(flags[0]), retriever.ood)
     if args.output is not None:
         import matplotlib.pyplot as plt
 

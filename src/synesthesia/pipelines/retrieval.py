@@ -30,6 +30,7 @@ from synesthesia.functional.image import resize_image
 from synesthesia.functional.mel import mel_spectrogram
 from synesthesia.io.audio import load_audio, resample
 from synesthesia.io.image import load_image
+from synesthesia.metrics.ood import OODDetector, load_ood_detector
 from synesthesia.models import load_pretrained
 from synesthesia.models.dual_encoder import DualEncoder
 
@@ -110,7 +111,31 @@ class AudioImageRetriever:
         path = directory / "audio_features.json"
         if not path.is_file():
             raise CheckpointError(f"model={str(directory)!r} has no audio_features.json")
-        return cls(model, json.loads(path.read_text(encoding="utf-8")))
+        retriever = cls(model, json.loads(path.read_text(encoding="utf-8")))
+        retriever.ood = load_ood_detector(directory)
+        return retriever
+
+    #: the folder's audio OOD detector (``ood.json``, ``benchmarks/ood.py --fit embed``) or None
+    ood: OODDetector | None = None
+
+    @torch.no_grad()
+    def audio_ood(self, audio: Tensor, audio_lengths: Tensor) -> tuple[Tensor, Tensor] | None:
+        """OOD scores (B,) and flags (B,) of prepared audio; None without a detector.
+
+        ``audio`` (B, M, N) or (B, T) and ``audio_lengths`` (B,) as :meth:`prepare_audio`
+        returns them. The detector reads the audio tower's output before the projection head
+        (``inputs: "audio_encoder"``) or the unit embedding; higher scores are less like the
+        spoken digits the model was trained on (:mod:`synesthesia.metrics.ood`), a flag is a
+        score above the detector's threshold.
+        """
+        if self.ood is None:
+            return None
+        features = self.model.audio_encoder(audio, audio_lengths)
+        if self.ood.inputs != "audio_encoder":
+            features = self.model.audio_head(features)
+        scores = self.ood.scores(features=features)
+        return scores, self.ood.is_ood(scores)
+
 
     @property
     def min_samples(self) -> int:
