@@ -16,7 +16,7 @@ from synesthesia.metrics.caption import (
     corpus_bleu,
     rouge_l,
 )
-from synesthesia.text.vocab import tokenize_caption
+from synesthesia.text.ptb import ptb_tokenize
 
 pytest.importorskip("pycocoevalcap")
 from pycocoevalcap.bleu.bleu import Bleu  # noqa: E402
@@ -42,7 +42,9 @@ def _corpus(seed: int, num_images: int = 12):
 
 
 def _coco_inputs(candidates, references):
-    tok = lambda s: " ".join(tokenize_caption(s))  # noqa: E731
+    # tokenize=True means coco-caption's PTB tokens (tests/metrics/test_caption_ptb.py checks
+    # them against the Java tokenizer); this file checks the scorers on top of them.
+    tok = lambda s: " ".join(ptb_tokenize(s))  # noqa: E731
     res = {i: [tok(c)] for i, c in enumerate(candidates)}
     gts = {i: [tok(r) for r in refs] for i, refs in enumerate(references)}
     return gts, res
