@@ -3,7 +3,9 @@
 Tokenisation follows the captioning convention (Karpathy's preprocessing and the COCO caption
 evaluation's PTB tokenizer with punctuation removal): lower-case, punctuation removed, split on
 white space. Contractions are not split (the PTB tokenizer would turn "don't" into "do n't");
-apostrophes are removed instead, so "don't" becomes "dont".
+apostrophes are removed instead, so "don't" becomes "dont". This is the training vocabulary's
+tokenisation only: caption metrics use :func:`synesthesia.text.ptb.ptb_tokenize`, which gives
+coco-caption's PTBTokenizer tokens exactly.
 
 References:
     Karpathy & Fei-Fei, "Deep Visual-Semantic Alignments for Generating Image Descriptions",
