@@ -57,3 +57,19 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys):
     create_model("dual_encoder_tiny").save_pretrained(model_dir)
     assert main(["embed", "evaluate", "--model", str(model_dir)]) == 2
     assert "audio_features.json" in capsys.readouterr().err
+
+
+def test_evaluate_other_speakers_through_a_telephone(tmp_path, capsys):
+    """--voices takes engine:voice names (eSpeak here: always installed), --channel telephone
+    band-limits the clips; the clip count follows --variations."""
+    model_dir = _export(tmp_path / "model")
+    args = ["embed", "evaluate", "--model", str(model_dir), "--cache-dir", str(tmp_path / "c"),
+            "--voices", "espeak:en-us+f4", "en+m7", "--variations", "2", "--seed", "5"]  # fmt: skip
+    assert main([*args, "--channel", "telephone", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["audio_to_image"]["num_queries"] == 2 * 10 * 2
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "40 clips (2 voices)" in out and "telephone" not in out
+    assert main([*args[:-4], "--variations", "0"]) == 2
+    assert "--variations=0" in capsys.readouterr().err

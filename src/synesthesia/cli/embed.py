@@ -14,7 +14,6 @@ from typing import Any
 
 from synesthesia.cli._checks import check_output_file
 from synesthesia.cli._train import add_train_arguments, apply_train_arguments
-from synesthesia.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +53,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     e.add_argument("--model", required=True, type=Path, help="exported model folder")
     e.add_argument("--cache-dir", type=Path, default=None, help="cache of the synthesised clips")
+    e.add_argument(
+        "--voices",
+        nargs="+",
+        default=None,
+        metavar="SPEAKER",
+        help="speakers to evaluate on: eSpeak voices or engine:voice names such as piper:joe, "
+        "flite:slt, festival:kal_diphone (default: the 6 held-out eSpeak voices)",
+    )
+    e.add_argument("--variations", type=int, default=3, help="renderings per (speaker, digit) (3)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the renderings' prosody (0)")
+    e.add_argument(
+        "--channel",
+        choices=("clean", "telephone"),
+        default="clean",
+        help="pass the clips through a telephone channel (300-3400 Hz, 8 kHz, 8-bit mu-law)",
+    )
     e.add_argument("--json", action="store_true", help="print the metrics as JSON")
     e.set_defaults(func=evaluate)
 
@@ -106,33 +121,47 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     import torch
 
-    from synesthesia.data.spoken_digits import make_spoken_digits
+    from synesthesia.data.spoken_digits import TEST_VOICES, make_spoken_digits
+    from synesthesia.errors import ParameterError
     from synesthesia.metrics.retrieval import cross_modal_retrieval
-    from synesthesia.models import load_pretrained
+    from synesthesia.pipelines.retrieval import AudioImageRetriever
 
-    model = load_pretrained(args.model)
-    features_path = Path(args.model) / "audio_features.json"
-    if not features_path.is_file():
-        raise CheckpointError(f"model directory={str(args.model)!r} has no audio_features.json")
-    f = json.loads(features_path.read_text(encoding="utf-8"))
-    data = make_spoken_digits("test", sample_rate=f["sample_rate"], cache_dir=args.cache_dir)
-    mel, lengths = data.log_mel(n_mels=f["n_mels"], n_fft=f["n_fft"], hop_length=f["hop_length"])
-    frames = f["num_frames"]
-    if mel.shape[-1] >= frames:
-        mel = mel[..., :frames]
-    else:
-        mel = torch.nn.functional.pad(mel, (0, frames - mel.shape[-1]), value=float(mel.min()))
-    mel = (mel - f["mean"]) / f["std"]
+    if args.variations < 1:
+        raise ParameterError(f"--variations={args.variations} must be a positive integer")
+    retriever = AudioImageRetriever.from_pretrained(args.model)
+    voices = TEST_VOICES if args.voices is None else tuple(args.voices)
+    data = make_spoken_digits(
+        "test",
+        voices=voices,
+        variations=args.variations,
+        seed=args.seed,
+        sample_rate=retriever.sample_rate,
+        cache_dir=args.cache_dir,
+    )
+    waveform = data.waveform
+    if args.channel == "telephone":
+        from synesthesia.functional.telephone import telephone_channel
+
+        inside = torch.arange(waveform.shape[-1]) < data.waveform_lengths[:, None]
+        waveform = telephone_channel(waveform, sample_rate=data.sample_rate) * inside
     with torch.no_grad():
-        audio = model.encode_audio(mel, lengths.clamp(max=frames))
-        image = model.encode_image(data.images)
+        audio = retriever.embed_waveforms(
+            waveform, data.waveform_lengths, sample_rate=data.sample_rate
+        )
+        image = retriever.model.encode_image(
+            torch.cat([retriever.prepare_image(im) for im in data.images])
+        )
     result = cross_modal_retrieval(
         audio, image, first_labels=data.audio_labels, second_labels=data.image_labels
     )
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0
-    print(f"held-out: {len(audio)} clips ({len(set(data.voices))} voices), {len(image)} images")
+    channel = "" if args.channel == "clean" else f", {args.channel} channel"
+    print(
+        f"held-out: {len(audio)} clips ({len(set(data.voices))} voices{channel}), "
+        f"{len(image)} images"
+    )
     for direction, values in result.items():
         shown = ", ".join(
             f"{k} {values[k]:.3f}" for k in ("R@1", "R@5", "R@10", "median_rank", "mAP")

@@ -21,13 +21,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
+from synesthesia.data.spoken_digits import log_mel_features
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.functional.image import resize_image
-from synesthesia.functional.mel import mel_spectrogram
 from synesthesia.io.audio import load_audio, resample
 from synesthesia.io.image import load_image
 from synesthesia.metrics.ood import OODDetector, load_ood_detector
@@ -101,6 +100,8 @@ class AudioImageRetriever:
     def from_pretrained(cls, directory: str | os.PathLike) -> AudioImageRetriever:
         """Load ``directory`` (config.json, model.safetensors, audio_features.json)."""
         directory = Path(directory)
+        if not directory.exists():
+            raise ParameterError(f"model={str(directory)!r} does not exist")
         if not directory.is_dir():
             raise ParameterError(f"model={str(directory)!r} is not a model folder")
         model = load_pretrained(directory)
@@ -136,7 +137,6 @@ class AudioImageRetriever:
         scores = self.ood.scores(features=features)
         return scores, self.ood.is_ood(scores)
 
-
     @property
     def min_samples(self) -> int:
         """The shortest clip (samples at :attr:`sample_rate`) the audio tower accepts."""
@@ -163,36 +163,27 @@ class AudioImageRetriever:
         return self.log_mel(waveform[None], torch.tensor([waveform.shape[-1]]))
 
     def log_mel(self, waveform: Tensor, waveform_lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """Standardised log-mel (B, M, num_frames) and valid frames (B,) of clips (B, T)."""
+        """Standardised log-mel (B, M, num_frames) and valid frames (B,) of clips (B, T).
+
+        The training recipe (:func:`synesthesia.data.spoken_digits.log_mel_features`), with
+        the folder's settings: silence trimming and per-utterance normalisation when the
+        model was trained with them.
+        """
         f = self.features
-        mel = mel_spectrogram(
+        return log_mel_features(
             waveform,
+            waveform_lengths,
             sample_rate=self.sample_rate,
+            n_mels=f["n_mels"],
             n_fft=f["n_fft"],
             hop_length=f["hop_length"],
-            win_length=f["n_fft"],
-            window="hann",
-            center=True,
-            pad_mode="constant",
-            power=2.0,
-            n_mels=f["n_mels"],
-            f_min=0.0,
-            f_max=self.sample_rate / 2,
-            mel_scale="slaney",
-            norm="slaney",
+            num_frames=f["num_frames"],
+            mean=f["mean"],
+            std=f["std"],
+            trim_db=f.get("trim_db"),
+            normalize=f.get("normalize", "global"),
+            floor=_FLOOR,
         )
-        log_mel = mel.clamp(min=_FLOOR).log()
-        lengths = 1 + waveform_lengths // f["hop_length"]
-        valid = torch.arange(log_mel.shape[-1]) < lengths.unsqueeze(1)  # True = inside clip
-        log_mel = log_mel.masked_fill(~valid.unsqueeze(1), float(np.log(_FLOOR)))
-        frames = f["num_frames"]
-        if log_mel.shape[-1] >= frames:
-            log_mel = log_mel[..., :frames]
-        else:
-            log_mel = torch.nn.functional.pad(
-                log_mel, (0, frames - log_mel.shape[-1]), value=float(np.log(_FLOOR))
-            )
-        return (log_mel - f["mean"]) / f["std"], lengths.clamp(max=frames)
 
     def prepare_image(self, image: Tensor) -> Tensor:
         """Model input (1, C, H, W) of an image (C, H, W) in [0, 1] of any channels/size."""
@@ -206,6 +197,32 @@ class AudioImageRetriever:
         if size is not None:
             image = resize_image(image, size=tuple(size), keep_aspect=False)
         return image[None]
+
+    @torch.no_grad()
+    def embed_waveforms(
+        self, waveform: Tensor, waveform_lengths: Tensor, *, sample_rate: int
+    ) -> Tensor:
+        """Unit embeddings (B, E) of a padded batch of mono clips (B, T) at ``sample_rate``.
+
+        Equal to embedding each clip alone (:meth:`prepare_audio`), batched for evaluation.
+        """
+        if waveform.dim() != 2 or waveform_lengths.shape != waveform.shape[:1]:
+            raise ParameterError(
+                f"waveform {tuple(waveform.shape)} and waveform_lengths "
+                f"{tuple(waveform_lengths.shape)} must be (B, T) and (B,)"
+            )
+        if sample_rate != self.sample_rate:
+            lengths = torch.div(
+                waveform_lengths * self.sample_rate, sample_rate, rounding_mode="floor"
+            )
+            waveform = resample(
+                waveform, orig_sample_rate=sample_rate, target_sample_rate=self.sample_rate
+            )
+            waveform_lengths = lengths.clamp(max=waveform.shape[-1])
+        if self.model.audio_input == "waveform":
+            return self.model.encode_audio(waveform, waveform_lengths)
+        mel, mel_lengths = self.log_mel(waveform, waveform_lengths)
+        return self.model.encode_audio(mel, mel_lengths)
 
     @torch.no_grad()
     def embed_audio_files(self, paths: list[Path]) -> Tensor:
