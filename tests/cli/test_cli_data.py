@@ -113,3 +113,30 @@ def test_judge_general_sentences_uses_their_bigram_model(tmp_path, capsys):
     assert main(["judge", "--metadata", str(out / "metadata.csv")]) == 0
     line = capsys.readouterr().out.strip()
     assert "grammar sentences" in line and float(line.split()[1]) < 0.3, line
+
+
+def test_data_speech_takes_other_engines(tmp_path, capsys, monkeypatch):
+    """--engine picks the voices of another engine (engine:voice in speakers.csv); a missing
+    engine is one line naming what to install, before any file is written."""
+    import shutil
+
+    from synesthesia.data.engines import available_engines
+
+    engines = available_engines()
+    for engine, voice in (("piper", "joe"), ("flite", "slt")):
+        if voice not in engines[engine]:
+            continue
+        out = tmp_path / engine
+        args = ["data", "speech", "--engine", engine, "--voices", voice, "--out", str(out),
+                "--num-utterances", "2", "--kind", "digits", "--sample-rate", "16000"]  # fmt: skip
+        assert main(args) == 0
+        rows = (out / "speakers.csv").read_text().splitlines()
+        assert rows[1].split("|")[1] == f"{engine}:{voice}"
+        assert sorted(p.name for p in (out / "wavs").iterdir()) == ["ES-00000.wav", "ES-00001.wav"]
+    capsys.readouterr()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    out = tmp_path / "none"
+    assert main(["data", "espeak", "--engine", "flite", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "apt-get install flite" in err and "\n" not in err
+    assert not (out / "wavs").exists()

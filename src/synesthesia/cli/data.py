@@ -20,8 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     data_sub = p.add_subparsers(dest="data_command", metavar="DATASET", required=True)
     e = data_sub.add_parser(
         "espeak",
-        help="synthesise an LJSpeech-layout speech corpus with eSpeak NG",
-        description="Synthesise sentences with eSpeak NG voices into DIR/wavs/<id>.wav "
+        aliases=["speech"],
+        help="synthesise an LJSpeech-layout speech corpus (eSpeak NG, Piper, Flite, Festival)",
+        description="Synthesise sentences with eSpeak NG voices (or --engine piper|flite|"
+        "festival voices) into DIR/wavs/<id>.wav "
         "(16-bit PCM), DIR/metadata.csv (id|text|normalized text), DIR/speakers.csv "
         "(id|voice|rate|pitch) and DIR/split.json (train/val/test held out by voice). "
         "Deterministic; rerunning resumes, a larger --num-utterances extends the corpus.",
@@ -34,8 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--voices",
         nargs="+",
         default=None,
-        help="eSpeak voices used round-robin, e.g. en-us en-us+f3 en-gb-x-rp+m2 "
-        "(default: en-us and its variants f1-f5, m1-m7); 'all' = every usable en-us variant",
+        help="voices used round-robin: eSpeak names such as en-us en-us+f3 en-gb-x-rp+m2 "
+        "(default: en-us and its variants f1-f5, m1-m7; 'all' = every usable en-us variant), "
+        "names of --engine's voices, or engine:voice speakers (piper:joe flite:slt ...)",
+    )
+    e.add_argument(
+        "--engine",
+        choices=("espeak", "piper", "flite", "festival"),
+        default="espeak",
+        help="speech engine of voices given without 'engine:' (default espeak); without "
+        "--voices, every voice of the engine (piper: joe; flite: awb kal16 rms slt; festival: "
+        "its installed voices). Rate and pitch become speed and pitch factors.",
     )
     e.add_argument("--kind", choices=_KINDS, default="mixed", help="sentence kind (default mixed)")
     e.add_argument("--seed", type=int, default=0, help="seed of sentences, rates, pitches")
@@ -68,13 +79,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_espeak(args: argparse.Namespace) -> int:
     from synesthesia.cli._checks import check_output_dir
+    from synesthesia.data.engines import get_engine
     from synesthesia.data.espeak import list_voices
     from synesthesia.data.espeak_corpus import DEFAULT_VOICES, write_espeak_corpus
+    from synesthesia.errors import ParameterError
 
     check_output_dir(args.out, flag="--out")
-    voices = DEFAULT_VOICES if args.voices is None else args.voices
-    if list(voices) == ["all"]:
-        voices = list_voices("en-us")
+    if args.engine == "espeak":
+        voices = DEFAULT_VOICES if args.voices is None else args.voices
+        if list(voices) == ["all"]:
+            voices = list_voices("en-us")
+    else:
+        engine = get_engine(args.engine)
+        names = engine.voices() if args.voices is None else args.voices
+        if not names:
+            engine.check_voice("")  # raises: the engine is not installed, with what to install
+            raise ParameterError(f"--engine {args.engine} has no voices here")
+        voices = [v if ":" in v else f"{args.engine}:{v}" for v in names]
     summary = write_espeak_corpus(
         args.out,
         num_utterances=args.num_utterances,

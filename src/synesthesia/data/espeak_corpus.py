@@ -1,4 +1,11 @@
-"""Write an LJSpeech-layout speech corpus synthesised offline with eSpeak NG.
+"""Write an LJSpeech-layout speech corpus synthesised offline with eSpeak NG (or another engine).
+
+Voices are eSpeak NG names or ``engine:voice`` speakers of :mod:`synesthesia.data.engines`
+(``piper:joe``, ``flite:slt``, ``festival:kal_diphone``); other engines read ``rate`` as the
+speed factor ``rate / 175`` and ``pitch`` as the factor ``2 ** ((pitch - 50) / 100)`` where
+they can change pitch, and Piper draws its noise scales per utterance. Only eSpeak and Flite
+are bit-reproducible; Piper's samples are not (its noise is drawn inside onnxruntime), so a
+Piper corpus is fixed by its folder, not by its settings.
 
 Layout written under ``out``::
 
@@ -159,7 +166,8 @@ def write_espeak_corpus(
     """
     from tqdm.auto import tqdm
 
-    from synesthesia.data.espeak import ESPEAK_SAMPLE_RATE, EspeakSynthesizer, _check_voice
+    from synesthesia.data.engines import get_engine, parse_speaker
+    from synesthesia.data.espeak import EspeakSynthesizer, _check_voice
     from synesthesia.data.sentences import SENTENCE_KINDS, make_sentences
 
     out = Path(out)
@@ -177,7 +185,11 @@ def write_espeak_corpus(
         raise ParameterError(f"voices={voices!r} must be a non-empty list of voice names")
     voices = list(dict.fromkeys(voices))
     for voice in voices:
-        _check_voice(voice)
+        engine_name, voice_name = parse_speaker(voice)
+        if engine_name == "espeak":
+            _check_voice(voice_name)
+        else:
+            get_engine(engine_name).check_voice(voice_name)
         if "|" in voice:
             raise ParameterError(f"voice={voice!r} must not contain '|'")
     rate_range = _check_range("rate_range", rate_range, 80, 450)
@@ -236,11 +248,19 @@ def write_espeak_corpus(
         if path.exists():
             skipped += 1
             continue
-        waveform, rate_hz = synth.synthesize(
-            sentence.normalized, voice=voice, rate=rate, pitch=pitch
-        )
-        samples = waveform.numpy().astype(np.float64)
-        if sample_rate != ESPEAK_SAMPLE_RATE:
+        engine_name, voice_name = parse_speaker(voice)
+        if engine_name == "espeak":
+            waveform, rate_hz = synth.synthesize(
+                sentence.normalized, voice=voice_name, rate=rate, pitch=pitch
+            )
+            samples = waveform.numpy().astype(np.float64)
+        else:
+            audio, rate_hz = get_engine(engine_name).synthesize(
+                sentence.normalized, voice=voice_name, speed=rate / 175,
+                pitch=2.0 ** ((pitch - 50) / 100), rng=draws, vary=True,
+            )  # fmt: skip
+            samples = audio.astype(np.float64)
+        if sample_rate != rate_hz:
             import soxr
 
             samples = soxr.resample(samples, rate_hz, sample_rate, quality="HQ")
