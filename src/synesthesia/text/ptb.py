@@ -133,7 +133,8 @@ _QUOTES = {
 }  # fmt: skip
 
 # Abbreviations whose final period the jar keeps (measured on every 1-5 letter word in lower,
-# Capitalised and UPPER case, in "x WORD. y"): any case for _ABBREV_ANY_CASE, exactly as
+# Capitalised and UPPER case, in "x WORD. y"; longer ones from a list of candidates, of which
+# messrs and bancorp kept it): any case for _ABBREV_ANY_CASE, exactly as
 # written for _ABBREV_EXACT; single letters in either case. _ABBREV_BEFORE_NUMBER keep it
 # only before a number ("no. 5", "no.1"), in any case.
 _ABBREV_ANY_CASE = """
@@ -143,7 +144,7 @@ fla fri ft ga gen gov govs hon inc ind insp intl invt jan jos jr jul jun kan kan
 maj mar md mich minn mlle mme mo mon mont mr mrs ms msgr mt natl neb nev nov oct okla penn
 pfc ph plc pres prof pvt rd rep reps rev rt sen sens sep sept seq sfc sgt spc sq sr st ste
 supt sys tel tenn thu tue tues univ va vs vt wed wis wisc wm wyo assoc attys calif comdr lieut
-profs supts thurs treas
+profs supts thurs treas messrs bancorp
 """.split()
 _ABBREV_EXACT = """
 ARK AZ Ark Az DEL Del ILL Ill LA La MASS MISS Mass Mfg Miss Mtg ORE Ore PA Pa Ppte Ppty Pte
