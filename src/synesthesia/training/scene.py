@@ -18,6 +18,12 @@ out_dir/student); the student with its probe is exported to ``out_dir/model`` an
 to ``out_dir/metrics.json``. The ``model`` config section is the student; the teacher, the
 data and the probe are set in ``data`` (:data:`SCENE_DEFAULTS`).
 
+``data.augment`` (default null: no augmentation) is a list of waveform augmentation specs
+(:func:`synesthesia.transforms.augment.build_augmentation`) applied to the student's training
+clips per batch, with the batch's own generator, so batch ``j`` still depends only on
+``(seed, j)`` and a resumed run sees the same augmented batches; the teacher's images and
+logits, the validation clips and the probe's clips stay clean.
+
 References:
     Aytar, Vondrick & Torralba, "SoundNet: Learning Sound Representations from Unlabeled
     Video", NeurIPS 2016; Hinton, Vinyals & Dean 2015 (distillation at temperature T).
@@ -79,6 +85,7 @@ SCENE_DEFAULTS["data"] = {
     "teacher_steps": 200,
     "teacher_lr": 3.0e-3,
     "probe_l2": 1.0e-2,
+    "augment": None,  # waveform augmentation specs for the student's training clips
 }
 SCENE_DEFAULTS["optim"].update(lr=3.0e-3, weight_decay=1.0e-4, warmup_steps=30)
 SCENE_DEFAULTS["trainer"].update(
@@ -88,11 +95,25 @@ SCENE_DEFAULTS["checkpoint"].update(monitor="val/loss", mode="min", export="last
 
 
 class _Sampler:
-    """``generator → batch`` of ``batch_size`` random rows of the given tensors."""
+    """``generator → batch`` of ``batch_size`` random rows of the given tensors.
 
-    def __init__(self, tensors: dict[str, Tensor], *, batch_size: int, flip: str = "") -> None:
+    ``augment`` (a waveform pipeline ``(x, lengths, generator=...) → (x, lengths)``) is applied
+    to ``tensors["waveform"]`` after the rows are drawn, with the same generator; the result is
+    clamped to [-1, 1], cut or zero-padded back to the clips' length T, and its valid lengths
+    are added as ``waveform_lengths`` (shorter after a speed-up).
+    """
+
+    def __init__(
+        self,
+        tensors: dict[str, Tensor],
+        *,
+        batch_size: int,
+        flip: str = "",
+        augment: Any = None,
+    ) -> None:
         self.tensors, self.batch_size, self.flip = tensors, batch_size, flip
         self.size = len(next(iter(tensors.values())))
+        self.augment = augment
 
     def __call__(self, generator: torch.Generator) -> dict[str, Tensor]:
         index = torch.randint(0, self.size, (self.batch_size,), generator=generator)
@@ -101,7 +122,51 @@ class _Sampler:
             flip = torch.rand(self.batch_size, generator=generator) < 0.5
             images = batch[self.flip]
             batch[self.flip] = torch.where(flip[:, None, None, None], images.flip(-1), images)
+        if self.augment is not None:
+            batch["waveform"], batch["waveform_lengths"] = _augment_waveform(
+                self.augment, batch["waveform"], generator
+            )
         return batch
+
+
+def _augment_waveform(
+    augment: Any, waveform: Tensor, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """(B, T) clips → augmented (B, T) clips and their (B,) valid lengths (<= T)."""
+    length = waveform.shape[-1]
+    lengths = torch.full((waveform.shape[0],), length, dtype=torch.long)
+    out, out_lengths = augment(waveform, lengths, generator=generator)
+    if out_lengths is None:
+        out_lengths = lengths
+    out = out.clamp(-1.0, 1.0)
+    if out.shape[-1] >= length:
+        out = out[..., :length]
+    else:
+        out = torch.nn.functional.pad(out, (0, length - out.shape[-1]))
+    return out.contiguous(), out_lengths.clamp(max=length)
+
+
+def _build_augment(spec: Any, *, sample_rate: int, seed: int) -> Any:
+    """The waveform pipeline of ``data.augment`` (None for null or []); ParameterError for a
+    spectrogram-domain entry (the student hears raw waveforms) or a bad spec."""
+    if spec is None:
+        return None
+    if not isinstance(spec, (list, tuple)):
+        raise ParameterError(f"data.augment={spec!r} must be a list of augmentation specs or null")
+    from synesthesia.transforms.augment_builder import build_augmentation
+
+    try:
+        compose = build_augmentation(list(spec), sample_rate=sample_rate, seed=seed)
+    except ParameterError as error:
+        raise ParameterError(f"data.{error}") from None
+    for position, module in enumerate(compose.transforms):
+        if module.domain != "waveform":
+            raise ParameterError(
+                f"data.augment[{position}] name={spec[position]['name']!r} is a spectrogram "
+                "augmentation; the scene student hears raw waveforms, so only waveform "
+                "augmentations apply (noise, reverb, telephone, speed, pitch, vtlp)"
+            )
+    return compose.waveform if len(compose.transforms) else None
 
 
 class _TensorDataModule(L.LightningDataModule):
@@ -115,6 +180,7 @@ class _TensorDataModule(L.LightningDataModule):
         batch_size: int,
         seed: int,
         flip: str = "",
+        augment: Any = None,
     ) -> None:
         super().__init__()
         self.train, self.val, self.batch_size, self.seed, self.flip = (
@@ -124,11 +190,12 @@ class _TensorDataModule(L.LightningDataModule):
             seed,
             flip,
         )
+        self.augment = augment
 
     def train_dataloader(self) -> DataLoader:
         trainer = self.trainer
         stream = RandomBatchStream(
-            _Sampler(self.train, batch_size=self.batch_size, flip=self.flip),
+            _Sampler(self.train, batch_size=self.batch_size, flip=self.flip, augment=self.augment),
             seed=self.seed,
             start=batches_consumed(trainer),
             rank=trainer.global_rank if trainer is not None else 0,
@@ -162,7 +229,7 @@ class StudentSystem(ModelSystem):
         self.temperature = temperature
 
     def compute_loss(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        logits, _ = self.model(batch["waveform"])
+        logits, _ = self.model(batch["waveform"], batch.get("waveform_lengths"))
         loss = distillation_kl_loss(logits, batch["teacher_logits"], temperature=self.temperature)
         agree = (logits.argmax(-1) == batch["teacher_logits"].argmax(-1)).float().mean()
         return loss, {"agree": agree}
@@ -229,6 +296,9 @@ def train_scene(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> Sce
         value = data[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ParameterError(f"data.{name}={value!r} must be a positive integer")
+    augment = _build_augment(
+        data["augment"], sample_rate=data["sample_rate"], seed=config["seed"] + 1
+    )  # checked before the (slower) data generation
     common = {
         "sample_rate": data["sample_rate"],
         "duration": data["duration"],
@@ -294,6 +364,7 @@ def train_scene(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> Sce
         {"waveform": v.waveform, "teacher_logits": _batched(teacher, v.images)},
         batch_size=data["batch_size"],
         seed=seed + 1,
+        augment=augment,
     )
     fit(student_system, student_data, _stage_config(config, "student"), callbacks=list(callbacks))
     student = student_system.model.cpu().eval()
