@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -90,7 +91,8 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite int or float (not a bool, NaN or infinity)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _positive_int(v: Any) -> bool:
@@ -185,12 +187,21 @@ def _read_yaml(path: str | os.PathLike) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"config={str(path)!r} is not valid YAML: {exc}") from None
+        raise ParameterError(f"config={str(path)!r} is not valid YAML: {_one_line(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ParameterError(f"config={str(path)!r} must hold a mapping, got {type(data).__name__}")
     return data
+
+
+def _one_line(exc: Exception) -> str:
+    """A YAML (or decoding) error in one line: the problem and where it is."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(exc).split())
 
 
 def _is_free(dotted: str) -> bool:
@@ -229,7 +240,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
-        raise ParameterError(f"override {text!r} has a value that is not YAML: {exc}") from None
+        raise ParameterError(
+            f"override {text!r} has a value that is not YAML: {_one_line(exc)}"
+        ) from None
     return key, value
 
 
@@ -268,6 +281,13 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
             node = node[part]
         if not rule(node):
             raise ParameterError(f"config {dotted}={node!r} {message}")
+    resume = config["resume"]
+    if resume not in ("auto", "never"):  # a path: check it now, before any data or model work
+        if not Path(resume).is_file():
+            raise ParameterError(f"resume={resume!r} must be 'auto', 'never' or an existing .ckpt")
+        from synesthesia.training.fit import check_checkpoint
+
+        check_checkpoint(Path(resume))
     trainer = config["trainer"]
     if trainer["max_steps"] is None and trainer["max_epochs"] is None:
         raise ParameterError(

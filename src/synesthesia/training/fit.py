@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,14 @@ from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.training.checkpoint import TEMP_SUFFIX, AtomicCheckpointIO
 from synesthesia.training.system import ModelSystem
 
-__all__ = ["FitResult", "build_trainer", "fit", "resume_checkpoint", "export_model"]
+__all__ = [
+    "FitResult",
+    "build_trainer",
+    "check_checkpoint",
+    "export_model",
+    "fit",
+    "resume_checkpoint",
+]
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +139,35 @@ def resume_checkpoint(config: dict[str, Any]) -> Path | None:
     if not path.is_file():
         raise ParameterError(f"resume={resume!r} must be 'auto', 'never' or an existing .ckpt")
     return path
+
+
+def check_checkpoint(path: Path) -> None:
+    """Raise CheckpointError unless ``path`` is a readable checkpoint of a training run.
+
+    Memory-maps the file (nothing is read but the index), so it costs little even for a
+    large checkpoint; Lightning would otherwise fail with a traceback deep inside ``fit``.
+    """
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
+        raise CheckpointError(
+            f"cannot resume from {str(path)!r}: not a checkpoint file (not the zip archive "
+            "torch.save writes; damaged or something else); delete it or start fresh with "
+            "--resume never"
+        )
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # torch raises many types for damaged files (zip, pickle, EOF)
+        message = " ".join(str(exc).split())[:200]
+        raise CheckpointError(
+            f"cannot resume from {str(path)!r}: not a readable checkpoint ({message}); "
+            "delete it or start fresh with --resume never"
+        ) from None
+    keys = ("state_dict", "global_step", "loops")
+    missing = [k for k in keys if k not in checkpoint] if isinstance(checkpoint, dict) else keys
+    if missing:
+        raise CheckpointError(
+            f"cannot resume from {str(path)!r}: not a training checkpoint (it has no "
+            f"{', '.join(missing)})"
+        )
 
 
 def build_trainer(
@@ -255,6 +292,8 @@ def fit(
         raise ParameterError(f"out_dir={str(out_dir)!r} exists and is not a directory")
     _remove_stale_temporaries(out_dir / "checkpoints")
     ckpt_path = resume_checkpoint(config)
+    if ckpt_path is not None:
+        check_checkpoint(ckpt_path)
     L.seed_everything(config["seed"], workers=True, verbose=False)
     trainer, checkpoint = build_trainer(config, callbacks=callbacks)
     if ckpt_path is not None:
