@@ -1,11 +1,11 @@
 """Cost per batch of each augmentation, and librosa / scipy side by side where one exists.
 
-Run:  python benchmarks/augment.py            (5 repeats after a warm-up; about 2 min)
+Run:  python benchmarks/augment.py            (5 repeats after a warm-up)
       python benchmarks/augment.py --quick    (3 repeats)
 
 Input: a batch of 64 x 1 s at 16 kHz (float32, deterministic: a chirp, harmonics and a little
 noise per item), lengths all 16000; spectrogram ops on its log-mel (64, 80, 101): n_fft 512,
-hop 160. One torch thread (numpy/scipy/soxr are single-threaded here too).
+hop 160. One torch thread (numpy's and scipy's FFTs are single-threaded by default).
 
 Table 1 times each module of ``synesthesia.transforms`` (what ``augment:`` in a training
 config builds) at p = 1 with its default ranges, plus the embed recipe's whole list
