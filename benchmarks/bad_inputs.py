@@ -177,6 +177,13 @@ def _write_texts(fx: Path) -> None:
     (fx / "unknown.yaml").write_text("trainer:\n  max_stepz: 3\n")
     (fx / "latin1.yaml").write_bytes("seed: 0 # caf\xe9\n".encode("latin-1"))
     (fx / "garbage.ckpt").write_bytes(os.urandom(4096))
+    import torch
+
+    torch.save({"state_dict": {"w": torch.zeros(4000)}, "global_step": 3, "loops": {}},
+               fx / "whole.ckpt")  # fmt: skip
+    whole = (fx / "whole.ckpt").read_bytes()
+    (fx / "truncated.ckpt").write_bytes(whole[: len(whole) // 2])
+    torch.save({"weights": torch.zeros(3)}, fx / "foreign.ckpt")
     (fx / "grammar.jsgf").write_text("#JSGF V1.0;\ngrammar g;\npublic <s> = hello | world;\n")
     (fx / "bad.jsgf").write_text("this is not jsgf")
 
@@ -487,7 +494,8 @@ def _numeric_cases() -> list[Case]:
           ("--temperature", "inf"), ("--top-k", "0"), ("--top-k", "-1")]),
         ("vocoder synthesize", ["vocoder", "synthesize", "{fx}/mel.npy", "--model", "{fx}/wavenet",
                                 "-o", "{case}/o.wav"],
-         [("--temperature", "-1"), ("--temperature", "nan"), ("--n-iter", "-3")]),
+         [("--temperature", "-1"), ("--temperature", "nan"), ("--griffin-lim", "--n-iter", "-3"),
+          ("--griffin-lim", "--n-iter", "0")]),
         ("speak", ["speak", "Hi.", "-o", "{case}/o.wav"],
          [("--griffin-lim-iters", "0"), ("--griffin-lim-iters", "-1")]),
         ("data espeak", ["data", "espeak", "--out", "{case}/c", "--voices", "en-us"],
@@ -610,6 +618,11 @@ def _train_cases() -> list[Case]:
             c("--max-steps -1", ["--max-steps", "-1"]),
             c("--resume missing checkpoint", ["--resume", "{fx}/missing.ckpt"]),
             c("--resume garbage checkpoint", ["--resume", "{fx}/garbage.ckpt"]),
+            c("--resume truncated checkpoint", ["--resume", "{fx}/truncated.ckpt"]),
+            c("--resume a torch file that is no training checkpoint",
+              ["--resume", "{fx}/foreign.ckpt"]),
+            c("damaged last.ckpt (resume auto)", [], setup={"run/checkpoints/last.ckpt":
+              "text:PK half a checkpoint"}, guard=("run/checkpoints/last.ckpt",)),
             Case(command, "--out is a file", [*run[:2], "--out", "{case}/blocker", *run[2:]],
                  (ERROR,), setup={"blocker": "text:a file"}, guard=("blocker",)),
             c("tiny run (baseline)", [], (SUCCESS,), outputs=("run/model/model.safetensors",)),

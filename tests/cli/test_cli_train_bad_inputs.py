@@ -64,9 +64,37 @@ def test_damaged_last_checkpoint_of_auto_resume_is_one_line(tmp_path, text, caps
     (out / "checkpoints").mkdir(parents=True)
     (out / "checkpoints" / "last.ckpt").write_bytes(b"PK\x03\x04 a killed pre-atomic write")
     assert main(_lm(text, out)) == 2
-    errors = [x for x in capsys.readouterr().err.splitlines() if x.startswith("synesthesia:")]
-    assert errors == [errors[0]] and "last.ckpt" in errors[0] and "--resume never" in errors[0]
+    line = _one_error(capsys)  # before the data is read: no log line either
+    assert "last.ckpt" in line and "--resume never" in line
     assert not (out / "model").exists()
+
+
+def test_every_train_entry_point_checks_the_checkpoint_before_its_data(tmp_path):
+    """The entry points are called with data that does not exist: the checkpoint fails first."""
+    from synesthesia.errors import CheckpointError
+    from synesthesia.training.caption import CAPTION_DEFAULTS, train_captioner
+    from synesthesia.training.config import load_config
+    from synesthesia.training.embed import EMBED_DEFAULTS, train_dual_encoder
+    from synesthesia.training.lm import LM_DEFAULTS, train_lm
+    from synesthesia.training.scene import SCENE_DEFAULTS, train_scene
+    from synesthesia.training.tts import TTS_DEFAULTS, train_tts
+    from synesthesia.training.vocoder import VOCODER_DEFAULTS, train_vocoder
+
+    entry_points = [
+        (train_lm, LM_DEFAULTS, ["data.text_path=/nonexistent.txt"], ""),
+        (train_captioner, CAPTION_DEFAULTS, ["data.source=karpathy"], ""),
+        (train_dual_encoder, EMBED_DEFAULTS, ["data.variations=0"], ""),
+        (train_scene, SCENE_DEFAULTS, ["data.teacher_steps=0"], "teacher"),
+        (train_vocoder, VOCODER_DEFAULTS, ["data.root=/nonexistent"], ""),
+        (train_tts, TTS_DEFAULTS, ["data.root=/nonexistent"], ""),
+    ]
+    for index, (train, defaults, overrides, stage) in enumerate(entry_points):
+        out = tmp_path / str(index)
+        (out / stage / "checkpoints").mkdir(parents=True)
+        (out / stage / "checkpoints" / "last.ckpt").write_bytes(b"damaged")
+        config = load_config(None, [*overrides, f"out_dir={out}"], defaults=defaults)
+        with pytest.raises(CheckpointError, match="last.ckpt"):
+            train(config)
 
 
 def test_yaml_syntax_error_is_one_line_with_its_position(tmp_path, text, capsys):

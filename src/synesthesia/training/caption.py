@@ -44,7 +44,7 @@ from synesthesia.training.data import (
     batches_consumed,
     samples_consumed,
 )
-from synesthesia.training.fit import FitResult, fit
+from synesthesia.training.fit import FitResult, check_resume, fit
 from synesthesia.training.system import ModelSystem
 from synesthesia.utils import atomic_write_json
 
@@ -241,6 +241,7 @@ def train_captioner(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) ->
 
     ``model.kwargs.vocab_size`` and the special-token ids come from the data's vocabulary.
     """
+    check_resume(config)  # a damaged checkpoint fails now, not after the data work
     data = dict(config["data"])
     unknown = sorted(set(data) - set(CAPTION_DEFAULTS["data"]))
     if unknown:

@@ -36,7 +36,7 @@ from synesthesia.functional.metric_losses import contrastive_loss, triplet_margi
 from synesthesia.metrics.retrieval import cross_modal_retrieval
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import RandomBatchStream, batches_consumed
-from synesthesia.training.fit import FitResult, fit
+from synesthesia.training.fit import FitResult, check_resume, fit
 from synesthesia.training.system import ModelSystem
 from synesthesia.utils import atomic_write_json
 
@@ -423,6 +423,7 @@ def train_dual_encoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ())
     ``config`` follows :data:`EMBED_DEFAULTS` (``data`` holds the data and loss settings);
     ``model.kwargs.n_mels`` defaults to ``data.n_mels``.
     """
+    check_resume(config)  # a damaged checkpoint fails now, not after the data work
     data = dict(config["data"])
     unknown = sorted(set(data) - set(EMBED_DEFAULTS["data"]))
     if unknown:

@@ -50,6 +50,7 @@ __all__ = [
     "FitResult",
     "build_trainer",
     "check_checkpoint",
+    "check_resume",
     "export_model",
     "fit",
     "resume_checkpoint",
@@ -138,6 +139,17 @@ def resume_checkpoint(config: dict[str, Any]) -> Path | None:
     path = Path(resume)
     if not path.is_file():
         raise ParameterError(f"resume={resume!r} must be 'auto', 'never' or an existing .ckpt")
+    return path
+
+
+def check_resume(config: dict[str, Any]) -> Path | None:
+    """:func:`resume_checkpoint` of ``config``, checked with :func:`check_checkpoint`.
+
+    Task entry points call it first, so a damaged ``last.ckpt`` is refused before any data
+    or model work."""
+    path = resume_checkpoint(config)
+    if path is not None:
+        check_checkpoint(path)
     return path
 
 
@@ -291,9 +303,7 @@ def fit(
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"out_dir={str(out_dir)!r} exists and is not a directory")
     _remove_stale_temporaries(out_dir / "checkpoints")
-    ckpt_path = resume_checkpoint(config)
-    if ckpt_path is not None:
-        check_checkpoint(ckpt_path)
+    ckpt_path = check_resume(config)
     L.seed_everything(config["seed"], workers=True, verbose=False)
     trainer, checkpoint = build_trainer(config, callbacks=callbacks)
     if ckpt_path is not None:

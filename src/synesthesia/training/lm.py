@@ -30,7 +30,7 @@ from synesthesia.errors import ParameterError
 from synesthesia.text.tokenizer import ByteTokenizer, CharTokenizer
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import RandomBatchStream, batches_consumed
-from synesthesia.training.fit import FitResult, fit
+from synesthesia.training.fit import FitResult, check_resume, fit
 from synesthesia.training.system import ModelSystem
 
 __all__ = [
@@ -236,6 +236,7 @@ def train_lm(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitRes
     ``model.kwargs.vocab_size`` comes from the tokenizer and ``model.kwargs.max_seq_len``
     defaults to ``data.block_size``.
     """
+    check_resume(config)  # a damaged checkpoint fails now, not after the data work
     data = dict(config["data"])
     unknown = sorted(set(data) - set(LM_DEFAULTS["data"]))
     if unknown:

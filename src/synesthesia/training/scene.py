@@ -50,7 +50,7 @@ from synesthesia.models import create_model
 from synesthesia.models.scene_student import SceneStudent
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import RandomBatchStream, batches_consumed
-from synesthesia.training.fit import fit
+from synesthesia.training.fit import check_resume, fit
 from synesthesia.training.system import ModelSystem
 from synesthesia.utils import atomic_write_json
 
@@ -285,6 +285,8 @@ def _stage_config(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 def train_scene(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> SceneResult:
     """Teacher → student → probe as ``config`` says (see the module docstring)."""
+    for stage in ("teacher", "student"):  # a damaged checkpoint fails now, not after the data
+        check_resume(_stage_config(config, stage))
     data = dict(config["data"])
     unknown = sorted(set(data) - set(SCENE_DEFAULTS["data"]))
     if unknown:

@@ -48,7 +48,7 @@ from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME
 from synesthesia.text import TextProcessor
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import check_data_int, stream_loader
-from synesthesia.training.fit import FitResult, fit
+from synesthesia.training.fit import FitResult, check_resume, fit
 from synesthesia.training.system import ModelSystem
 
 __all__ = [
@@ -92,8 +92,6 @@ TTS_DEFAULTS["loss"] = {
 }
 TTS_DEFAULTS["optim"].update(lr=1.0e-3, warmup_steps=100, weight_decay=1.0e-6)
 TTS_DEFAULTS["trainer"].update(val_check_interval=200, num_sanity_val_steps=0)
-
-
 
 
 def collate_tts(items: Sequence[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
@@ -416,6 +414,7 @@ def _check_loss(loss: dict[str, Any]) -> dict[str, Any]:
 
 def train_tts(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
     """Train a Tacotron 2 as ``config`` (see :data:`TTS_DEFAULTS`) says; export it."""
+    check_resume(config)  # a damaged checkpoint fails now, not after the data work
     data = dict(config["data"])
     unknown = sorted(set(data) - set(TTS_DEFAULTS["data"]))
     if unknown:

@@ -39,7 +39,7 @@ from synesthesia.errors import ParameterError
 from synesthesia.models import create_model
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import check_data_int, stream_loader
-from synesthesia.training.fit import FitResult, fit
+from synesthesia.training.fit import FitResult, check_resume, fit
 from synesthesia.training.system import ModelSystem
 
 __all__ = [
@@ -73,8 +73,6 @@ VOCODER_DEFAULTS["optim"].update(lr=1.0e-3, warmup_steps=50, weight_decay=0.0)
 VOCODER_DEFAULTS["trainer"].update(val_check_interval=100, limit_val_batches=None)
 
 AUDIO_CONFIG_NAME = "audio_config.json"
-
-
 
 
 def _split_ids(root: Path, split: str | None) -> set[str] | None:
@@ -360,6 +358,7 @@ def _converted(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def train_vocoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
     """Train a vocoder as ``config`` (see :data:`VOCODER_DEFAULTS`) says; export it."""
+    check_resume(config)  # a damaged checkpoint fails now, not after the data work
     data = dict(config["data"])
     unknown = sorted(set(data) - set(VOCODER_DEFAULTS["data"]))
     if unknown:
