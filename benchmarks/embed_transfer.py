@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from synesthesia.data.engines import available_engines
+from synesthesia.data.human_digits import human_digit_clips
 from synesthesia.data.spoken_digits import (
-    DIGIT_NAMES,
     FESTIVAL_SPEAKERS,
     FLITE_SPEAKERS,
     TEST_VOICES,
@@ -44,50 +43,7 @@ from synesthesia.functional.telephone import telephone_channel
 from synesthesia.metrics.retrieval import cross_modal_retrieval
 from synesthesia.pipelines.retrieval import AudioImageRetriever
 
-TESTDATA = Path("/usr/share/pocketsphinx/test/data")
-#: (file, transcript) of real recordings with digits in them (pocketsphinx-testdata)
-HUMAN_RECORDINGS = (
-    ("tidigits/dhd.2934z.raw", "two nine three four zero"),
-    ("cards/002.wav", "four queen of clubs"),
-    ("cards/003.wav", "seven of clubs"),
-    ("cards/004.wav", "five five"),
-    ("cards/005.wav", "eight of spades four of clubs seven of hearts"),
-)
 EVAL_SEED = 20261204  # no recipe trains with this seed
-
-
-def human_digits(margin_s: float = 0.05) -> tuple[list[np.ndarray], list[int]]:
-    """Digit words cut from real recordings by forced alignment: (clips at 16 kHz, labels)."""
-    import soundfile as sf
-    from pocketsphinx import Decoder
-
-    clips, labels = [], []
-    if not TESTDATA.is_dir():
-        return clips, labels
-    for name, transcript in HUMAN_RECORDINGS:
-        path = TESTDATA / name
-        if name.endswith(".raw"):
-            audio = np.fromfile(path, dtype="<i2")
-        else:
-            audio, rate = sf.read(path, dtype="int16")
-            assert rate == 16000, (name, rate)
-        words = transcript.split()
-        grammar = "#JSGF V1.0;\ngrammar g;\npublic <s> = " + " ".join(words) + ";\n"
-        with tempfile.NamedTemporaryFile("w", suffix=".gram", delete=False) as handle:
-            handle.write(grammar)
-        decoder = Decoder(jsgf=handle.name, samprate=16000, loglevel="FATAL")
-        decoder.start_utt()
-        decoder.process_raw(audio.tobytes(), full_utt=True)
-        decoder.end_utt()
-        Path(handle.name).unlink()
-        margin = int(margin_s * 16000)
-        for seg in decoder.seg():
-            if seg.word in DIGIT_NAMES:
-                start = max(0, seg.start_frame * 160 - margin)
-                end = min(len(audio), (seg.end_frame + 1) * 160 + margin)
-                clips.append(audio[start:end].astype(np.float32) / 32768.0)
-                labels.append(DIGIT_NAMES.index(seg.word))
-    return clips, labels
 
 
 def _pad(clips: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,7 +84,7 @@ def sources(piper_renderings: int, cache_dir: str | None) -> dict[str, tuple]:
             out[f"{label} ({len(usable)} voices)"] = (
                 data.waveform, data.waveform_lengths, data.audio_labels, data.sample_rate
             )  # fmt: skip
-    clips, labels = human_digits()
+    clips, labels = human_digit_clips()
     if clips:
         waveform, lengths = _pad(clips)
         out["human (pocketsphinx-testdata, 12 words)"] = (
