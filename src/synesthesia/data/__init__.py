@@ -14,12 +14,6 @@ from synesthesia.data.spoken_digits import SpokenDigits, make_spoken_digits  # n
 
 __all__ += ["SpokenDigits", "make_spoken_digits"]
 
-from synesthesia.data.espeak import (  # noqa: E402
-    EspeakSynthesizer,
-    espeak_phonemes,
-    espeak_phonemes_batch,
-    list_voices,
-)
 from synesthesia.data.sentences import (  # noqa: E402
     Sentence,
     digit_sentences,
@@ -27,6 +21,12 @@ from synesthesia.data.sentences import (  # noqa: E402
     grid_sentences,
     make_sentences,
     transcript_words,
+)
+from synesthesia.io.espeak import (  # noqa: E402
+    EspeakSynthesizer,
+    espeak_phonemes,
+    espeak_phonemes_batch,
+    list_voices,
 )
 
 __all__ += ["EspeakSynthesizer", "espeak_phonemes", "espeak_phonemes_batch", "list_voices"]

@@ -157,17 +157,17 @@ class EspeakEngine(SpeechEngine):
     name = "espeak"
 
     def voices(self) -> list[str]:
-        from synesthesia.data.espeak import list_voices
+        from synesthesia.io.espeak import list_voices
 
         return list_voices("en-us")
 
     def check_voice(self, voice: str) -> str:
-        from synesthesia.data.espeak import _check_voice
+        from synesthesia.io.espeak import _check_voice
 
         return _check_voice(voice)
 
     def synthesize(self, text, *, voice, speed=1.0, pitch=1.0, rng=None, vary=False):
-        from synesthesia.data.espeak import EspeakSynthesizer
+        from synesthesia.io.espeak import EspeakSynthesizer
 
         text, voice = self._checked(text, voice, speed, pitch)
         rate = int(round(min(450, max(80, 175 * speed))))

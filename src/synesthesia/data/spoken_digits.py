@@ -1,6 +1,6 @@
 """Spoken ↔ handwritten digits: a built-in audio–image pairing for joint embeddings.
 
-Audio: eSpeak NG voices (:class:`synesthesia.data.espeak.EspeakSynthesizer`) saying the digit
+Audio: eSpeak NG voices (:class:`synesthesia.io.espeak.EspeakSynthesizer`) saying the digit
 words "zero" … "nine" at several speaking rates and pitches, resampled to ``sample_rate``.
 Images: scikit-learn's ``load_digits`` (1,797 real 8 × 8 handwritten scans, values 0–16 scaled
 to [0, 1]). An audio clip and an image are a positive pair when they show the same digit.
@@ -317,7 +317,7 @@ def _synthesize(
 
 class _LazyEspeak:
     def synthesize(self, text: str, **kwargs):
-        from synesthesia.data.espeak import EspeakSynthesizer
+        from synesthesia.io.espeak import EspeakSynthesizer
 
         return EspeakSynthesizer().synthesize(text, **kwargs)
 

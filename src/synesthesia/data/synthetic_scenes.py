@@ -22,7 +22,7 @@ crowd    indoor wall, many small skin-tone heads                 babble: several
 
 Every clip also gets faint broadband noise and a random loudness; colours, counts, positions,
 frequencies and rates are drawn per example. The crowd babble mixes random crops of a pool of
-sentences spoken by different eSpeak NG voices (:class:`synesthesia.data.espeak.EspeakSynthesizer`).
+sentences spoken by different eSpeak NG voices (:class:`synesthesia.io.espeak.EspeakSynthesizer`).
 
 Splits (a different random stream each): ``teacher_train`` (labelled images for the visual
 teacher), ``unlabeled`` (image–sound pairs of the same class, whose labels a student must not
@@ -290,7 +290,7 @@ def _draw_sound(
 def _babble_pool(sample_rate: int) -> list[np.ndarray]:
     import soxr
 
-    from synesthesia.data.espeak import EspeakSynthesizer
+    from synesthesia.io.espeak import EspeakSynthesizer
 
     synth = EspeakSynthesizer()
     pool = []

@@ -2,7 +2,7 @@
 
 The symbol set is ARPAbet with lexical stress (the 39 CMUdict phonemes; vowels carry 0, 1 or
 2), so dictionary words and out-of-dictionary words share one inventory. Words the dictionary
-lacks are transcribed by eSpeak NG (``synesthesia.data.espeak.espeak_phonemes``, IPA) and the
+lacks are transcribed by eSpeak NG (``synesthesia.io.espeak.espeak_phonemes``, IPA) and the
 IPA is mapped to ARPAbet by longest match (:data:`IPA_TO_ARPABET`); a stress mark (ˈ primary,
 ˌ secondary) applies to the next vowel, other vowels get stress 0. IPA symbols without an
 English ARPAbet counterpart are dropped (length marks, syllabic marks) or mapped to the nearest
@@ -59,9 +59,7 @@ IPA_TO_ARPABET = {
 #: the IPA characters eSpeak NG's en-us rules emit over the package's 1,600 sentences and
 #: 30,000 random CMUdict words (stress ˈ ˌ, length ː, syllabic ◌̩ and nasal ◌̃ marks
 #: included), plus ɒ of the British voices; any other character encodes as <unk>
-ESPEAK_IPA_SYMBOLS = tuple(
-    "ˈˌːaæɐɑɒbdðeəɛɚɜfɡhiɪᵻjklɬmnŋoɔpɹrɾsʃtθuʊvʌwxzʒʔ" "\u0329\u0303ʲ"
-)
+ESPEAK_IPA_SYMBOLS = tuple("ˈˌːaæɐɑɒbdðeəɛɚɜfɡhiɪᵻjklɬmnŋoɔpɹrɾsʃtθuʊvʌwxzʒʔ\u0329\u0303ʲ")
 _IPA_KEYS = sorted(IPA_TO_ARPABET, key=len, reverse=True)
 _CLAUSE_RE = re.compile(r"([,.!?;:])")
 _LANGUAGE_SWITCH_RE = re.compile(r"\([a-z-]+\)")  # eSpeak's "(fr)…(en)" around foreign words
@@ -133,7 +131,7 @@ def word_to_phonemes(word: str, *, voice: str = "en-us") -> list[str]:
         return list(entry[0])
     if "-" in word:
         return [p for part in word.split("-") if part for p in word_to_phonemes(part, voice=voice)]
-    from synesthesia.data.espeak import espeak_phonemes
+    from synesthesia.io.espeak import espeak_phonemes
 
     return [p for ipa in espeak_phonemes(word, voice=voice).split() for p in ipa_to_arpabet(ipa)]
 
@@ -179,7 +177,7 @@ def text_to_ipa(text: str, *, voice: str = "en-us") -> list[str]:
     """
     if not isinstance(text, str):
         raise ParameterError(f"text={text!r} must be a string")
-    from synesthesia.data.espeak import espeak_phonemes_batch
+    from synesthesia.io.espeak import espeak_phonemes_batch
 
     pieces = _CLAUSE_RE.split(text.lower())  # clause, punctuation, clause, …
     clauses = pieces[::2]
