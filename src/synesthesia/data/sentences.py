@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from synesthesia.errors import ParameterError
+from synesthesia.text.transcript import normalize_numbers, number_to_words, transcript_words
 
 __all__ = [
     "Sentence",
@@ -90,53 +90,6 @@ class Sentence:
     def words(self) -> list[str]:
         """Reference words for word error rates: :func:`transcript_words` of ``text``."""
         return transcript_words(self.text)
-
-
-# -- numbers ---------------------------------------------------------------------------------
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def number_to_words(number: int) -> str:
-    """Spell a non-negative integer below one million in words, e.g. 342 → "three hundred
-    forty two" (American style, no "and", no hyphens: every word is a dictionary word)."""
-    if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
-        raise ParameterError(f"number={number!r} must be an integer")
-    number = int(number)
-    if not 0 <= number < 1_000_000:
-        raise ParameterError(f"number={number} must be in [0, 1000000)")
-    if number < 20:
-        return _ONES[number]
-    if number < 100:
-        tens, ones = divmod(number, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
-    if number < 1000:
-        hundreds, rest = divmod(number, 100)
-        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + number_to_words(rest))
-    thousands, rest = divmod(number, 1000)
-    return (
-        number_to_words(thousands)
-        + " thousand"
-        + ("" if rest == 0 else " " + number_to_words(rest))
-    )
-
-
-def normalize_numbers(text: str) -> str:
-    """Replace every run of digits in ``text`` by its words; everything else is kept."""
-    return re.sub(r"\d+", lambda m: number_to_words(int(m.group())), text)
-
-
-def transcript_words(text: str) -> list[str]:
-    """Words of ``text`` as a recogniser writes them: lower case, numbers spelled out,
-    hyphens as spaces, punctuation removed (apostrophes inside words are kept)."""
-    if not isinstance(text, str):
-        raise ParameterError(f"text={text!r} must be a string")
-    text = normalize_numbers(text).lower().replace("-", " ")
-    text = re.sub(r"[^a-z' ]+", " ", text)
-    return [w.strip("'") for w in text.split() if w.strip("'")]
 
 
 def _rng(seed: int, index: int) -> np.random.Generator:
@@ -488,8 +441,7 @@ def heldout_sentences(kind: str, num_sentences: int, *, seed: int = 0) -> list[S
         pool = [t for t in GENERAL_SENTENCES if is_heldout_sentence(t)]
         if num_sentences > len(pool):
             raise ParameterError(
-                f"num_sentences={num_sentences} exceeds the {len(pool)} held-out general "
-                "sentences"
+                f"num_sentences={num_sentences} exceeds the {len(pool)} held-out general sentences"
             )
         order = np.random.default_rng(seed).permutation(len(pool))[:num_sentences]
         return [
