@@ -137,16 +137,15 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _load_captioner(directory: Path):
-    from synesthesia.models import ShowAttendTell, load_pretrained
+    from synesthesia.models import ShowAttendTell
+    from synesthesia.pipelines._folder import load_model_folder
+    from synesthesia.pipelines.captioning import VOCAB_NAME
     from synesthesia.text.vocab import Vocabulary
 
-    model = load_pretrained(directory)
-    if not isinstance(model, ShowAttendTell):
-        raise CheckpointError(
-            f"--model={str(directory)!r} holds a {model.architecture!r} model, "
-            "not 'show_attend_tell'"
-        )
-    vocab = Vocabulary.load(Path(directory) / "vocab.json")
+    model = load_model_folder(
+        directory, ShowAttendTell, refusal=" model, not 'show_attend_tell'", flag="--model"
+    )
+    vocab = Vocabulary.load(Path(directory) / VOCAB_NAME)
     if len(vocab) != model.vocab_size:
         raise CheckpointError(
             f"--model={str(directory)!r}: vocab.json has {len(vocab)} words but the model "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from synesthesia.cli._checks import check_vocabulary
 from synesthesia.cli._train import add_train_arguments, apply_train_arguments
-from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.errors import ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -92,32 +92,20 @@ def train(args: argparse.Namespace) -> int:
 
 
 def generate(args: argparse.Namespace) -> int:
-    import torch
-
-    from synesthesia.models import GPT, load_pretrained
-    from synesthesia.text.tokenizer import TOKENIZER_NAME, load_tokenizer
+    from synesthesia.pipelines.lm import TextGenerator
 
     if not args.prompt:
         raise ParameterError("--prompt='' must be non-empty text")
     if args.max_new_tokens < 0:
         raise ParameterError(f"--max-new-tokens={args.max_new_tokens} must be >= 0")
-    model = load_pretrained(args.model)
-    if not isinstance(model, GPT):
-        raise CheckpointError(
-            f"--model={str(args.model)!r} holds a {model.architecture!r} model, not 'gpt'"
-        )
-    if not (Path(args.model) / TOKENIZER_NAME).is_file():
-        raise ParameterError(f"--model={str(args.model)!r} has no {TOKENIZER_NAME}")
-    tokenizer = load_tokenizer(args.model)
-    check_vocabulary(args.prompt, tokenizer, flag="--prompt")
-    prompt = torch.tensor([tokenizer.encode(args.prompt)], dtype=torch.long)
-    generator = torch.Generator().manual_seed(args.seed)
-    ids = model.generate(
-        prompt,
+    lm = TextGenerator.from_pretrained(args.model, flag="--model")
+    check_vocabulary(args.prompt, lm.tokenizer, flag="--prompt")
+    text = lm.generate(
+        args.prompt,
         max_new_tokens=args.max_new_tokens,
         temperature=args.temperature,
         top_k=args.top_k,
-        generator=generator,
+        seed=args.seed,
     )
-    print(tokenizer.decode(ids[0].tolist()))
+    print(text)
     return 0

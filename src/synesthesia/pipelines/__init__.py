@@ -12,3 +12,7 @@ __all__ += ["AudioImageRetriever", "Ranking"]
 from synesthesia.pipelines.tts import Speech, TextToSpeech  # noqa: E402
 
 __all__ += ["Speech", "TextToSpeech"]
+
+from synesthesia.pipelines.lm import TextGenerator  # noqa: E402
+
+__all__ += ["TextGenerator"]

@@ -30,12 +30,13 @@ from torch import Tensor, nn
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.io.image import load_image
 from synesthesia.metrics.ood import OODDetector, load_ood_detector
-from synesthesia.models import ShowAttendTell, load_pretrained
+from synesthesia.models import ShowAttendTell
+from synesthesia.pipelines._folder import load_model_folder, require_file, seal_folder
 from synesthesia.text.vocab import Vocabulary
 from synesthesia.transforms.image import CenterCrop, Normalize, Resize
-from synesthesia.utils import read_json
+from synesthesia.utils import atomic_write_json, read_json
 
-__all__ = ["CaptionResult", "ImageCaptioner"]
+__all__ = ["CaptionResult", "ImageCaptioner", "PREPROCESS_NAME", "VOCAB_NAME"]
 
 VOCAB_NAME = "vocab.json"
 PREPROCESS_NAME = "preprocess.json"
@@ -89,6 +90,7 @@ class ImageCaptioner:
                 f"vocab_size={model.vocab_size}"
             )
         self.model, self.vocab = model.eval(), vocab
+        self.preprocess = dict(preprocess)
         steps: list[nn.Module] = []
         resize, crop = preprocess.get("resize"), preprocess.get("center_crop")
         if resize is not None:
@@ -106,21 +108,39 @@ class ImageCaptioner:
     ) -> ImageCaptioner:
         """Load an exported captioner folder."""
         directory = Path(directory)
-        model = load_pretrained(directory, map_location=map_location)
-        if not isinstance(model, ShowAttendTell):
-            raise CheckpointError(
-                f"model directory={str(directory)!r} holds a {model.architecture!r} model, "
-                "not 'show_attend_tell'"
-            )
+        flag = "model directory"
+        model = load_model_folder(
+            directory,
+            ShowAttendTell,
+            refusal=" model, not 'show_attend_tell'",
+            flag=flag,
+            map_location=map_location,
+        )
         for name in (VOCAB_NAME, PREPROCESS_NAME):
-            if not (directory / name).is_file():
-                raise CheckpointError(f"model directory={str(directory)!r} has no {name}")
+            require_file(directory, name, flag=flag)
         return cls(
             model,
             Vocabulary.load(directory / VOCAB_NAME),
             read_json(directory / PREPROCESS_NAME),
             load_ood_detector(directory),
         )
+
+    @staticmethod
+    def write_extras(
+        directory: str | os.PathLike, *, vocab: Vocabulary, preprocess: dict[str, Any]
+    ) -> Path:
+        """Write ``vocab.json`` and ``preprocess.json`` into a model folder; returns the
+        vocabulary's path."""
+        path = Path(directory) / VOCAB_NAME
+        vocab.save(path)
+        atomic_write_json(Path(directory) / PREPROCESS_NAME, preprocess)
+        return path
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write the folder :meth:`from_pretrained` reads (model, vocabulary, preprocessing)."""
+        directory = Path(self.model.save_pretrained(directory))
+        self.write_extras(directory, vocab=self.vocab, preprocess=self.preprocess)
+        return seal_folder(directory)
 
     def load(self, image: str | os.PathLike | Tensor) -> Tensor:
         """An image file or tensor (C, H, W) in [0, 1] → the prepared (C, H, W) tensor."""

@@ -30,10 +30,14 @@ from synesthesia.functional.image import resize_image
 from synesthesia.io.audio import load_audio, resample
 from synesthesia.io.image import load_image
 from synesthesia.metrics.ood import OODDetector, load_ood_detector
-from synesthesia.models import load_pretrained
 from synesthesia.models.dual_encoder import DualEncoder
+from synesthesia.pipelines._folder import load_model_folder, require_file, seal_folder
+from synesthesia.utils import atomic_write_json
 
-__all__ = ["AudioImageRetriever", "Ranking", "list_media"]
+__all__ = ["AUDIO_FEATURES_NAME", "AudioImageRetriever", "Ranking", "list_media"]
+
+#: the folder's log-mel settings and normalisation (written beside the model)
+AUDIO_FEATURES_NAME = "audio_features.json"
 
 log = logging.getLogger(__name__)
 
@@ -104,17 +108,24 @@ class AudioImageRetriever:
             raise ParameterError(f"model={str(directory)!r} does not exist")
         if not directory.is_dir():
             raise ParameterError(f"model={str(directory)!r} is not a model folder")
-        model = load_pretrained(directory)
-        if not isinstance(model, DualEncoder):
-            raise CheckpointError(
-                f"model={str(directory)!r} holds a {model.architecture!r}, not a dual_encoder"
-            )
-        path = directory / "audio_features.json"
-        if not path.is_file():
-            raise CheckpointError(f"model={str(directory)!r} has no audio_features.json")
+        model = load_model_folder(directory, DualEncoder, refusal=", not a dual_encoder")
+        path = require_file(directory, AUDIO_FEATURES_NAME)
         retriever = cls(model, json.loads(path.read_text(encoding="utf-8")))
         retriever.ood = load_ood_detector(directory)
         return retriever
+
+    @staticmethod
+    def write_extras(directory: str | os.PathLike, *, features: dict) -> Path:
+        """Write ``audio_features.json`` (log-mel settings + normalisation) into a folder."""
+        path = Path(directory) / AUDIO_FEATURES_NAME
+        atomic_write_json(path, features)
+        return path
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write the folder :meth:`from_pretrained` reads (model + audio_features.json)."""
+        directory = Path(self.model.save_pretrained(directory))
+        self.write_extras(directory, features=self.features)
+        return seal_folder(directory)
 
     #: the folder's audio OOD detector (``ood.json``, ``benchmarks/ood.py --fit embed``) or None
     ood: OODDetector | None = None

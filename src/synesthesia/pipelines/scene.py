@@ -27,8 +27,8 @@ from torch import Tensor
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.io.audio import load_audio
 from synesthesia.metrics.ood import OODDetector, load_ood_detector
-from synesthesia.models import load_pretrained
 from synesthesia.models.scene_student import SceneStudent
+from synesthesia.pipelines._folder import load_model_folder
 
 __all__ = ["SceneClassifier", "SceneResult"]
 
@@ -72,12 +72,12 @@ class SceneClassifier:
     def from_pretrained(cls, directory: str | os.PathLike) -> SceneClassifier:
         """Load a student folder (and its ``ood.json`` when present)."""
         directory = Path(directory)
-        model = load_pretrained(directory)
-        if not isinstance(model, SceneStudent):
-            raise CheckpointError(
-                f"model={str(directory)!r} holds a {model.architecture!r}, not a scene_student"
-            )
+        model = load_model_folder(directory, SceneStudent, refusal=", not a scene_student")
         return cls(model, load_ood_detector(directory))
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write the student folder (the network with its probe; no extra files)."""
+        return Path(self.model.save_pretrained(directory))
 
     @property
     def sample_rate(self) -> int:

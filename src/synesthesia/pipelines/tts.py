@@ -24,7 +24,13 @@ from torch import Tensor
 
 from synesthesia.errors import CheckpointError, ParameterError
 
-__all__ = ["Speech", "TextToSpeech", "load_acoustic_model", "TEXT_PROCESSOR_NAME"]
+__all__ = [
+    "Speech",
+    "TextToSpeech",
+    "load_acoustic_model",
+    "write_acoustic_extras",
+    "TEXT_PROCESSOR_NAME",
+]
 
 TEXT_PROCESSOR_NAME = "text_processor.json"
 
@@ -67,17 +73,15 @@ class Speech:
 def load_acoustic_model(directory: str | os.PathLike):
     """Load a Tacotron 2 model folder and its text processor (another architecture is a
     CheckpointError)."""
-    from synesthesia.models import Tacotron2, load_pretrained
+    from synesthesia.models import Tacotron2
+    from synesthesia.pipelines._folder import load_model_folder, require_file
     from synesthesia.text import TextProcessor
 
     directory = Path(directory)
-    model = load_pretrained(directory)
-    if not isinstance(model, Tacotron2):
-        raise CheckpointError(f"model={str(directory)!r} holds a {model.architecture!r} model, "
-                              "not a 'tacotron2' acoustic model")  # fmt: skip
-    path = directory / TEXT_PROCESSOR_NAME
-    if not path.is_file():
-        raise CheckpointError(f"model={str(directory)!r} has no {TEXT_PROCESSOR_NAME}")
+    model = load_model_folder(
+        directory, Tacotron2, refusal=" model, not a 'tacotron2' acoustic model"
+    )
+    path = require_file(directory, TEXT_PROCESSOR_NAME)
     processor = TextProcessor.load(path)
     if len(processor.symbol_table) != model.embedding.num_embeddings:
         raise CheckpointError(
@@ -85,6 +89,25 @@ def load_acoustic_model(directory: str | os.PathLike):
             f"symbols but the model embeds {model.embedding.num_embeddings}"
         )
     return model.eval(), processor
+
+
+def write_acoustic_extras(
+    directory: str | os.PathLike, *, text_processor, corpus_settings: dict | None = None
+) -> Path:
+    """Write an acoustic model folder's extra files; returns ``text_processor.json``'s path.
+
+    ``corpus_settings`` (the ``corpus.json`` of a corpus ``synesthesia data espeak`` wrote:
+    voices, rates, pitches) is kept beside the model as the record of which eSpeak NG voice
+    it imitates (:func:`synesthesia.data.espeak_corpus.reference_voice`).
+    """
+    from synesthesia.data.espeak_corpus import CORPUS_SETTINGS_NAME
+    from synesthesia.utils import atomic_write_json
+
+    path = Path(directory) / TEXT_PROCESSOR_NAME
+    text_processor.save(path)
+    if corpus_settings is not None:
+        atomic_write_json(Path(directory) / CORPUS_SETTINGS_NAME, corpus_settings)
+    return path
 
 
 class TextToSpeech:
@@ -175,6 +198,15 @@ class TextToSpeech:
         acoustic, processor = load_acoustic_model(directory)
         wavenet = None if vocoder in (None, "griffin-lim") else load_vocoder(vocoder)
         return cls(acoustic, processor, vocoder=wavenet, **kwargs)
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write the acoustic model folder :meth:`from_pretrained` reads (model +
+        ``text_processor.json``); a WaveNet vocoder keeps its own folder."""
+        from synesthesia.pipelines._folder import seal_folder
+
+        directory = Path(self.acoustic_model.save_pretrained(directory))
+        write_acoustic_extras(directory, text_processor=self.text_processor)
+        return seal_folder(directory)
 
     @property
     def sample_rate(self) -> int:

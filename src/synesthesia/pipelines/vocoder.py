@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from synesthesia.config import AudioConfig
-from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.errors import ParameterError
 
 __all__ = [
     "log_mel",
@@ -30,6 +30,8 @@ __all__ = [
     "save_mel",
     "load_mel",
     "load_vocoder",
+    "save_vocoder",
+    "write_vocoder_extras",
     "AUDIO_CONFIG_NAME",
 ]
 
@@ -143,12 +145,24 @@ def load_mel(path: str | os.PathLike) -> tuple[torch.Tensor, AudioConfig | None]
 
 def load_vocoder(directory: str | os.PathLike):
     """Load a WaveNet model folder; another architecture is a CheckpointError."""
-    from synesthesia.models import WaveNet, load_pretrained
+    from synesthesia.models import WaveNet
+    from synesthesia.pipelines._folder import load_model_folder
 
-    model = load_pretrained(directory)
-    if not isinstance(model, WaveNet):
-        raise CheckpointError(
-            f"model={str(directory)!r} holds a {model.architecture!r} model, not a 'wavenet' "
-            "vocoder"
-        )
+    model = load_model_folder(directory, WaveNet, refusal=" model, not a 'wavenet' vocoder")
     return model.eval()
+
+
+def write_vocoder_extras(directory: str | os.PathLike, *, audio_config: AudioConfig) -> Path:
+    """Write ``audio_config.json`` (for readers that only need the analysis) into a folder."""
+    path = Path(directory) / AUDIO_CONFIG_NAME
+    audio_config.to_json(path)
+    return path
+
+
+def save_vocoder(model, directory: str | os.PathLike) -> Path:
+    """Write the vocoder folder :func:`load_vocoder` reads (model + ``audio_config.json``)."""
+    from synesthesia.pipelines._folder import seal_folder
+
+    directory = Path(model.save_pretrained(directory))
+    write_vocoder_extras(directory, audio_config=model.audio_config)
+    return seal_folder(directory)
