@@ -43,10 +43,11 @@ from synesthesia.data.espeak_corpus import reference_voice, write_espeak_corpus 
 from synesthesia.data.speech import (  # noqa: E402
     AudioFolderDataset,
     LJSpeechDataset,
+    collate_tts,
     read_ljspeech_metadata,
 )
 
-__all__ += ["AudioFolderDataset", "LJSpeechDataset", "read_ljspeech_metadata"]
+__all__ += ["AudioFolderDataset", "LJSpeechDataset", "collate_tts", "read_ljspeech_metadata"]
 __all__ += ["reference_voice", "write_espeak_corpus"]
 
 from synesthesia.data.vocoder import VocoderDataset, collate_vocoder  # noqa: E402

@@ -2,6 +2,7 @@
 
 Items are dicts ``{"id", "text", "waveform" (T,), "sample_rate", ...}``; batch them with
 :func:`synesthesia.data.collate_audio` (pads ``waveform``, adds ``waveform_lengths``).
+Text-to-speech pairs ``(tokens (L,), mel (M, N))`` batch with :func:`collate_tts`.
 
 References:
     The LJ Speech Dataset (Ito & Johnson, 2017): ``wavs/<id>.wav`` and ``metadata.csv`` with
@@ -29,6 +30,7 @@ __all__ = [
     "read_speakers",
     "load_waveform",
     "SPEECH_EXTENSIONS",
+    "collate_tts",
 ]
 
 #: audio suffixes :class:`AudioFolderDataset` picks up (case-insensitive)
@@ -231,3 +233,22 @@ class AudioFolderDataset(Dataset):
             "sample_rate": rate,
             "path": str(path),
         }
+
+
+def collate_tts(items: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """``[(tokens (L_i,), mel (M, N_i)), ...]`` → padded batch.
+
+    Returns:
+        ``{"tokens": (B, L) long (pad 0), "token_lengths": (B,), "mel": (B, M, N) (pad 0),
+        "mel_lengths": (B,)}``.
+    """
+    if not items:
+        raise ParameterError("collate_tts needs at least one item")
+    tokens = torch.nn.utils.rnn.pad_sequence([t for t, _ in items], batch_first=True)
+    token_lengths = torch.tensor([t.numel() for t, _ in items], dtype=torch.long)
+    mel_lengths = torch.tensor([m.shape[-1] for _, m in items], dtype=torch.long)
+    mel = items[0][1].new_zeros(len(items), items[0][1].shape[0], int(mel_lengths.max()))
+    for row, (_, m) in enumerate(items):
+        mel[row, :, : m.shape[-1]] = m
+    return {"tokens": tokens, "token_lengths": token_lengths, "mel": mel,
+            "mel_lengths": mel_lengths}  # fmt: skip

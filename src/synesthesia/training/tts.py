@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader
 
 from synesthesia.config import AudioConfig
 from synesthesia.data.espeak_corpus import CORPUS_SETTINGS_NAME
+from synesthesia.data.speech import collate_tts
 from synesthesia.errors import ParameterError
 from synesthesia.models import create_model
 from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME
@@ -92,25 +93,6 @@ TTS_DEFAULTS["loss"] = {
 }
 TTS_DEFAULTS["optim"].update(lr=1.0e-3, warmup_steps=100, weight_decay=1.0e-6)
 TTS_DEFAULTS["trainer"].update(val_check_interval=200, num_sanity_val_steps=0)
-
-
-def collate_tts(items: Sequence[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
-    """``[(tokens (L_i,), mel (M, N_i)), ...]`` → padded batch.
-
-    Returns:
-        ``{"tokens": (B, L) long (pad 0), "token_lengths": (B,), "mel": (B, M, N) (pad 0),
-        "mel_lengths": (B,)}``.
-    """
-    if not items:
-        raise ParameterError("collate_tts needs at least one item")
-    tokens = torch.nn.utils.rnn.pad_sequence([t for t, _ in items], batch_first=True)
-    token_lengths = torch.tensor([t.numel() for t, _ in items], dtype=torch.long)
-    mel_lengths = torch.tensor([m.shape[-1] for _, m in items], dtype=torch.long)
-    mel = items[0][1].new_zeros(len(items), items[0][1].shape[0], int(mel_lengths.max()))
-    for row, (_, m) in enumerate(items):
-        mel[row, :, : m.shape[-1]] = m
-    return {"tokens": tokens, "token_lengths": token_lengths, "mel": mel,
-            "mel_lengths": mel_lengths}  # fmt: skip
 
 
 class BucketSampler:
