@@ -11,8 +11,10 @@ from tqdm.auto import tqdm
 
 @pytest.fixture
 def one_torch_thread():
-    """One intra-op thread for the test: on a busy 2-core CPU, spinning OpenMP threads make
-    tiny models many times slower. Use with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    """One intra-op thread for the test, restored afterwards: on a busy 2-core CPU, spinning
+    OpenMP threads make tiny models many times slower (tens of times). The one definition for
+    the whole suite: use ``pytestmark = pytest.mark.usefixtures("one_torch_thread")`` for a
+    module, ``@pytest.mark.usefixtures("one_torch_thread")`` or an argument for one test."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

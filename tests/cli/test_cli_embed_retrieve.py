@@ -25,14 +25,6 @@ FEATURES = {
 }
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _save_png(path, image):  # image (1, H, W) in [0, 1]
     Image.fromarray((image[0].numpy() * 255).round().astype(np.uint8), mode="L").save(path)
 
@@ -46,7 +38,7 @@ def _gallery(tmp_path, images, labels):
 
 
 @pytest.mark.slow
-def test_train_export_reload_retrieve(tmp_path, capsys, caplog, one_thread):
+def test_train_export_reload_retrieve(tmp_path, capsys, caplog, one_torch_thread):
     cache = tmp_path / "cache"
     out = tmp_path / "run"
     code = main(

@@ -29,16 +29,8 @@ TINY_RUN = [
 ]
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.slow
-def test_train_then_predict_end_to_end(tmp_path, capsys, one_thread):
+def test_train_then_predict_end_to_end(tmp_path, capsys, one_torch_thread):
     out = tmp_path / "run"
     overrides = [*TINY_RUN, f"data.cache_dir={tmp_path / 'cache'}"]
     code = main(

@@ -24,13 +24,7 @@ TINY = ROOT / "configs" / "vocoder" / "tiny.yaml"
 VOICES = ["en-us", "en-us+f1", "en-us+f3", "en-us+m2", "en-us+m5"]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a busy shared CPU, spinning OpenMP threads slow tiny models."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -136,9 +130,7 @@ def test_half_weights_from_the_command_line(tiny_model, tmp_path, capsys):
     assert len(outputs[0]) == 6 * 64
 
 
-def test_synthesize_shows_progress_with_rate_and_time_left(
-    tiny_model, tmp_path, wavenet_terminal
-):
+def test_synthesize_shows_progress_with_rate_and_time_left(tiny_model, tmp_path, wavenet_terminal):
     path = tmp_path / "m.npy"
     save_mel(path, torch.randn(20, 6) - 4.0, create_model("wavenet_tiny").audio_config)
     terminal = wavenet_terminal()

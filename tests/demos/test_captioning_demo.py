@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 import synesthesia.demos.captioning as demo
 from synesthesia.demos import SECTIONS
 from synesthesia.viz.report import Report
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a busy shared CPU, spinning OpenMP threads slow tiny models ~50x."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_section_is_registered():

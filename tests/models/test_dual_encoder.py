@@ -61,14 +61,10 @@ def test_short_audio_and_bad_settings_are_clear_errors():
         DualEncoder(audio_encoder="vggish")
 
 
+@pytest.mark.usefixtures("one_torch_thread")
 def test_learning_pairs_of_a_toy_task_lowers_the_loss():
     # audio k and image k share a class pattern: InfoNCE training must reduce the loss
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny convolutions: one thread is faster on a busy machine
-    try:
-        _toy_learning()
-    finally:
-        torch.set_num_threads(threads)
+    _toy_learning()  # tiny convolutions: one thread is faster on a busy machine
 
 
 def _toy_learning():

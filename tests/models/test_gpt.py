@@ -6,15 +6,7 @@ import torch
 from synesthesia.errors import ParameterError
 from synesthesia.models import GPT, create_model, load_pretrained
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Step-by-step decoding runs hundreds of tiny ops; on a busy shared machine OpenMP
-    threads waiting for each other make each op cost milliseconds, so use one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(**kw):

@@ -21,14 +21,7 @@ TINY = list_models("*_tiny")
 BATCH = 2
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run many small ops; on a busy shared machine OpenMP threads waiting for
-    each other make each op cost milliseconds, so run these smoke tests on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _tensors(output) -> list[torch.Tensor]:

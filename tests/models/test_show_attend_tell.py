@@ -12,14 +12,7 @@ from synesthesia.models import create_model, list_models, load_pretrained
 from synesthesia.models.show_attend_tell import ShowAttendTell
 from synesthesia.text.vocab import SPECIAL_TOKENS, Vocabulary
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a busy shared CPU, spinning OpenMP threads slow tiny models ~50x."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _small(**overrides) -> ShowAttendTell:

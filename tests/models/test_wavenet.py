@@ -18,14 +18,7 @@ from synesthesia.models import WaveNet, create_model, list_models, wavenet_numba
 HEADS = ["mulaw", "mol", "gaussian"]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread (two spin-waiting threads on a busy 2-core machine
-    slow these tests down a hundredfold). Restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 AUDIO = AudioConfig(

@@ -44,13 +44,9 @@ def _config(tmp_path, **data):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("one_torch_thread")
 def test_recipe_trains_lowers_the_loss_and_exports(tmp_path):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # robust to contention on a shared machine
-    try:
-        result = train_dual_encoder(_config(tmp_path))
-    finally:
-        torch.set_num_threads(threads)
+    result = train_dual_encoder(_config(tmp_path))  # robust to contention on a shared machine
     assert result.global_step == 40
     with open(next((tmp_path / "run" / "logs" / "csv").glob("version_*/metrics.csv"))) as f:
         losses = [float(r["train/loss"]) for r in csv.DictReader(f) if r.get("train/loss")]
@@ -67,6 +63,7 @@ def test_recipe_trains_lowers_the_loss_and_exports(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("one_torch_thread")
 def test_robust_recipe_augments_every_batch_and_exports_its_features(tmp_path):
     """Trimming, per-utterance normalisation and waveform + SpecAugment augmentation: the loss
     still falls, two draws of the same step differ only through augmentation, and the
@@ -81,12 +78,7 @@ def test_robust_recipe_augments_every_batch_and_exports_its_features(tmp_path):
         {"name": "time_mask", "max_width": 3, "num_masks": 1},
     ]
     robust = {"trim_db": 40, "normalize": "utterance", "augment": augment}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        result = train_dual_encoder(_config(tmp_path, **robust))
-    finally:
-        torch.set_num_threads(threads)
+    result = train_dual_encoder(_config(tmp_path, **robust))
     with open(next((tmp_path / "run" / "logs" / "csv").glob("version_*/metrics.csv"))) as f:
         losses = [float(r["train/loss"]) for r in csv.DictReader(f) if r.get("train/loss")]
     first, last = sum(losses[:8]) / 8, sum(losses[-8:]) / 8

@@ -32,13 +32,7 @@ IN_DIM = 3
 TRUE_W = torch.tensor([[1.5, -2.0, 0.5]])
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a busy shared CPU, spinning OpenMP threads slow tiny models ~50x."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class _Regressor(PretrainedModel):
