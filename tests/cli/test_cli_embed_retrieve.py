@@ -110,44 +110,45 @@ def test_retrieve_ranks_a_gallery(tmp_path, capsys, caplog, exported):
     assert "-k=10" in caplog.text
 
 
-def _error(capsys, argv):
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err
-    return err
-
-
-def test_retrieve_errors(tmp_path, capsys, exported):
+def test_retrieve_errors(tmp_path, one_line_error, exported):
     images = _gallery(tmp_path, torch.rand(2, 1, 8, 8), [0, 1])
     clip = _clip(tmp_path / "q.wav", 0.5)
     base = ["embed", "retrieve", "--model", str(exported)]
     short = _clip(tmp_path / "short.wav", 0.01)
-    err = _error(capsys, [*base, "--audio", str(short), "--images", str(images)])
+    err = one_line_error([*base, "--audio", str(short), "--images", str(images)], prefix=None)
     assert "too short" in err and "short.wav" in err
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert "is empty" in _error(capsys, [*base, "--audio", str(clip), "--images", str(empty)])
+    assert "is empty" in one_line_error(
+        [*base, "--audio", str(clip), "--images", str(empty)], prefix=None
+    )
     texts = tmp_path / "texts"
     texts.mkdir()
     (texts / "a.txt").write_text("x")
-    assert "is empty" in _error(capsys, [*base, "--audio", str(clip), "--images", str(texts)])
+    assert "is empty" in one_line_error(
+        [*base, "--audio", str(clip), "--images", str(texts)], prefix=None
+    )
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "fake.png").write_bytes(b"not a png")
-    err = _error(capsys, [*base, "--audio", str(clip), "--images", str(broken)])
+    err = one_line_error([*base, "--audio", str(clip), "--images", str(broken)], prefix=None)
     assert "no readable image" in err
-    err = _error(capsys, [*base, "--audio", str(clip), "--audios", str(images)])
+    err = one_line_error([*base, "--audio", str(clip), "--audios", str(images)], prefix=None)
     assert "--images" in err
-    err = _error(capsys, [*base, "--image", str(images / "00_digit0.png"), "--images", str(images)])
+    err = one_line_error(
+        [*base, "--image", str(images / "00_digit0.png"), "--images", str(images)], prefix=None
+    )
     assert "--audios" in err
-    assert "-k=0" in _error(
-        capsys, [*base, "--audio", str(clip), "--images", str(images), "-k", "0"]
+    assert "-k=0" in one_line_error(
+        [*base, "--audio", str(clip), "--images", str(images), "-k", "0"], prefix=None
     )
     missing = tmp_path / "missing"
-    assert "missing" in _error(capsys, [*base, "--audio", str(clip), "--images", str(missing)])
+    assert "missing" in one_line_error(
+        [*base, "--audio", str(clip), "--images", str(missing)], prefix=None
+    )
     bare = create_model("dual_encoder_tiny").save_pretrained(tmp_path / "bare")
-    err = _error(capsys, ["embed", "retrieve", "--model", str(bare), "--audio", str(clip),
-                          "--images", str(images)])  # fmt: skip
+    err = one_line_error(["embed", "retrieve", "--model", str(bare), "--audio", str(clip),
+                          "--images", str(images)], prefix=None)  # fmt: skip
     assert "audio_features.json" in err
 
 

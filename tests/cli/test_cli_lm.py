@@ -160,56 +160,47 @@ class _NotALanguageModel(PretrainedModel):
         return {}
 
 
-def _one_line_error(capsys, argv) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("synesthesia: error: "), err
-    return err[0]
-
-
-def test_train_errors_are_one_line(tmp_path, capsys, grammar_file):
+def test_train_errors_are_one_line(tmp_path, one_line_error, grammar_file):
     out = ["--out", str(tmp_path / "run")]
-    line = _one_line_error(capsys, ["lm", "train", "--text", str(tmp_path / "nope.txt"), *out])
+    line = one_line_error(["lm", "train", "--text", str(tmp_path / "nope.txt"), *out])
     assert "nope.txt' does not exist" in line
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")
-    line = _one_line_error(capsys, ["lm", "train", "--text", str(tmp_path / "empty.txt"), *out])
+    line = one_line_error(["lm", "train", "--text", str(tmp_path / "empty.txt"), *out])
     assert "is empty" in line
     (tmp_path / "short.txt").write_text("the cat sees a dog.", encoding="utf-8")
-    line = _one_line_error(capsys, ["lm", "train", "--text", str(tmp_path / "short.txt"), *out])
+    line = one_line_error(["lm", "train", "--text", str(tmp_path / "short.txt"), *out])
     assert "block_size + 1 = 65 tokens" in line
     text = ["lm", "train", "--text", str(grammar_file), *out]
-    line = _one_line_error(capsys, [*text, "--set", "optim.lr"])
+    line = one_line_error([*text, "--set", "optim.lr"])
     assert "override 'optim.lr' must look like key.sub=value" in line
-    line = _one_line_error(capsys, [*text, "--set", "optim.learning_rate=0.1"])
+    line = one_line_error([*text, "--set", "optim.learning_rate=0.1"])
     assert "unknown config key 'optim.learning_rate'" in line
-    line = _one_line_error(capsys, [*text, "--set", "data.block_sise=8"])
+    line = one_line_error([*text, "--set", "data.block_sise=8"])
     assert "unknown config key 'data.block_sise'" in line
-    line = _one_line_error(capsys, [*text, "--max-steps", "0"])
+    line = one_line_error([*text, "--max-steps", "0"])
     assert "trainer.max_steps=0 must be a positive integer" in line
-    line = _one_line_error(
-        capsys, [*text, "--set", "trainer.max_steps=null", "trainer.max_epochs=2"]
-    )
+    line = one_line_error([*text, "--set", "trainer.max_steps=null", "trainer.max_epochs=2"])
     assert "trainer.max_steps=None: language models train on an endless stream" in line
-    line = _one_line_error(capsys, [*text, "--set", "trainer.val_check_interval=0.5"])
+    line = one_line_error([*text, "--set", "trainer.val_check_interval=0.5"])
     assert "trainer.val_check_interval=0.5 must be a number of steps" in line
-    line = _one_line_error(capsys, [*text, "--config", str(tmp_path / "missing.yaml")])
+    line = one_line_error([*text, "--config", str(tmp_path / "missing.yaml")])
     assert "missing.yaml' does not exist" in line
-    line = _one_line_error(capsys, [*text, "--resume", str(tmp_path / "missing.ckpt")])
+    line = one_line_error([*text, "--resume", str(tmp_path / "missing.ckpt")])
     assert "resume=" in line
     assert not (tmp_path / "run").exists()  # nothing started
 
 
-def test_generate_errors_are_one_line(tmp_path, capsys):
+def test_generate_errors_are_one_line(tmp_path, one_line_error):
     other = tmp_path / "other"
     _NotALanguageModel().save_pretrained(other)
     args = ["--prompt", "hi"]
-    line = _one_line_error(capsys, ["lm", "generate", "--model", str(other), *args])
+    line = one_line_error(["lm", "generate", "--model", str(other), *args])
     assert "holds a 'test_cli_not_a_language_model' model, not 'gpt'" in line
-    line = _one_line_error(capsys, ["lm", "generate", "--model", str(tmp_path / "nope"), *args])
+    line = one_line_error(["lm", "generate", "--model", str(tmp_path / "nope"), *args])
     assert "does not exist" in line
     gpt = tmp_path / "gpt"
     GPT(vocab_size=5, max_seq_len=8, embed_dim=8, num_layers=1, num_heads=2).save_pretrained(gpt)
-    line = _one_line_error(capsys, ["lm", "generate", "--model", str(gpt), *args])
+    line = one_line_error(["lm", "generate", "--model", str(gpt), *args])
     assert "has no tokenizer.json" in line
-    line = _one_line_error(capsys, ["lm", "generate", "--model", str(gpt), "--prompt", ""])
+    line = one_line_error(["lm", "generate", "--model", str(gpt), "--prompt", ""])
     assert "--prompt=''" in line

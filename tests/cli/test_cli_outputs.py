@@ -88,31 +88,24 @@ def _argv(template: list[str], inputs: dict[str, Path], out: Path) -> list[str]:
     return [a.format(out=out, tmp=inputs["blocker"].parent, **values) for a in template]
 
 
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith("synesthesia: error: "), err
-    return err[0]
-
-
 @pytest.mark.parametrize("command", sorted(FILE_OUTPUTS))
-def test_file_output_under_a_file_is_one_line(command, inputs, capsys):
+def test_file_output_under_a_file_is_one_line(command, inputs, one_line_error):
     template, suffix = FILE_OUTPUTS[command]
     out = inputs["blocker"] / f"out{suffix}"
     assert main(_argv(template, inputs, out)) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line and "is a file, not a folder" in line
     assert inputs["blocker"].read_bytes() == b"not a folder"
     assert not (inputs["blocker"].parent / "s.wav").exists()  # speak wrote nothing
 
 
 @pytest.mark.parametrize("command", sorted(FILE_OUTPUTS))
-def test_file_output_that_is_a_folder_is_one_line(command, inputs, capsys):
+def test_file_output_that_is_a_folder_is_one_line(command, inputs, one_line_error):
     template, suffix = FILE_OUTPUTS[command]
     out = inputs["blocker"].parent / f"folder{suffix}"
     out.mkdir()
     assert main(_argv(template, inputs, out)) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line and "is a folder" in line
     assert out.is_dir() and not any(out.iterdir())
     assert not (inputs["blocker"].parent / "s.wav").exists()
@@ -120,10 +113,10 @@ def test_file_output_that_is_a_folder_is_one_line(command, inputs, capsys):
 
 @pytest.mark.parametrize("command", sorted(DIR_OUTPUTS))
 @pytest.mark.parametrize("where", ["under a file", "a file"])
-def test_folder_output_that_cannot_be_a_folder_is_one_line(command, where, inputs, capsys):
+def test_folder_output_that_cannot_be_a_folder_is_one_line(command, where, inputs, one_line_error):
     out = inputs["blocker"] / "run" if where == "under a file" else inputs["blocker"]
     assert main(_argv(DIR_OUTPUTS[command], inputs, out)) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line and "is a file, not a folder" in line
     assert inputs["blocker"].read_bytes() == b"not a folder"
 
@@ -141,27 +134,31 @@ def _deny_writes_under(monkeypatch, root: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["audio show", "speak --mel-out"])
-def test_file_output_in_an_unwritable_folder_is_one_line(command, inputs, capsys, monkeypatch):
+def test_file_output_in_an_unwritable_folder_is_one_line(
+    command, inputs, one_line_error, monkeypatch
+):
     template, suffix = FILE_OUTPUTS[command]
     locked = inputs["blocker"].parent / "locked"
     locked.mkdir()
     _deny_writes_under(monkeypatch, locked)
     out = locked / f"out{suffix}"
     assert main(_argv(template, inputs, out)) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line and "not writable" in line
     assert not any(locked.iterdir())
     assert not (inputs["blocker"].parent / "s.wav").exists()
 
 
 @pytest.mark.parametrize("command", ["data espeak", "lm train"])
-def test_folder_output_in_an_unwritable_folder_is_one_line(command, inputs, capsys, monkeypatch):
+def test_folder_output_in_an_unwritable_folder_is_one_line(
+    command, inputs, one_line_error, monkeypatch
+):
     locked = inputs["blocker"].parent / "locked"
     locked.mkdir()
     _deny_writes_under(monkeypatch, locked)
     out = locked / "run"
     assert main(_argv(DIR_OUTPUTS[command], inputs, out)) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line and "not writable" in line
     assert not out.exists()
 
@@ -177,7 +174,7 @@ def test_folder_output_in_an_unwritable_folder_is_one_line(command, inputs, caps
     ],
     ids=lambda e: type(e).__name__ + f"-{errno.errorcode[e.errno]}",
 )
-def test_os_errors_while_writing_are_one_line(error, inputs, capsys, monkeypatch):
+def test_os_errors_while_writing_are_one_line(error, inputs, one_line_error, monkeypatch):
     """What validation cannot foresee (a race, a full disk) still ends in one line naming the
     path, mapped in cli/main.py."""
     out = inputs["blocker"].parent / "rebuilt.wav"
@@ -188,7 +185,7 @@ def test_os_errors_while_writing_are_one_line(error, inputs, capsys, monkeypatch
 
     monkeypatch.setattr("synesthesia.io.save_audio", save_audio)
     assert main(["audio", "reconstruct", str(inputs["wav"]), "-o", str(out), "--n-iter", "1"]) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line and error.strerror in line
 
 
@@ -213,7 +210,7 @@ def test_os_errors_while_writing_are_one_line(error, inputs, capsys, monkeypatch
     ],  # fmt: skip
 )
 def test_speak_leaves_an_existing_output_untouched_when_another_output_is_bad(
-    extra, inputs, capsys
+    extra, inputs, one_line_error
 ):
     tmp = inputs["blocker"].parent
     old = tmp / "old.wav"
@@ -221,7 +218,7 @@ def test_speak_leaves_an_existing_output_untouched_when_another_output_is_bad(
     args = ["speak", "hi", "-o", str(old)]
     args += [a.format(blocker=inputs["blocker"], tmp=tmp) for a in extra]
     assert main(args) == 2
-    _one_line_error(capsys)
+    one_line_error()
     assert old.read_bytes() == b"RIFF old bytes"
     assert not (tmp / "m.npy").exists() and not (tmp / "m.json").exists()
 
@@ -234,15 +231,17 @@ def _refuse_work(monkeypatch, *targets: str) -> None:
         monkeypatch.setattr(target, work)
 
 
-def test_judge_per_speaker_without_metadata_fails_before_transcribing(inputs, capsys, monkeypatch):
+def test_judge_per_speaker_without_metadata_fails_before_transcribing(
+    inputs, one_line_error, monkeypatch
+):
     _refuse_work(monkeypatch, "synesthesia.metrics.intelligibility.transcribe")
     code = main(["judge", str(inputs["wav"]), "--text", "bin blue at a one soon", "--per-speaker"])
     assert code == 2
-    assert "--per-speaker needs --metadata" in _one_line_error(capsys)
+    assert "--per-speaker needs --metadata" in one_line_error()
 
 
 def test_judge_per_speaker_without_speakers_csv_fails_before_transcribing(
-    inputs, capsys, monkeypatch
+    inputs, one_line_error, monkeypatch
 ):
     corpus = inputs["corpus"]
     (corpus / "wavs").mkdir()
@@ -251,17 +250,17 @@ def test_judge_per_speaker_without_speakers_csv_fails_before_transcribing(
     _refuse_work(monkeypatch, "synesthesia.metrics.intelligibility.transcribe")
     code = main(["judge", "--metadata", str(corpus / "metadata.csv"), "--per-speaker"])
     assert code == 2
-    assert "speakers.csv" in _one_line_error(capsys)
+    assert "speakers.csv" in one_line_error()
 
 
 # --- item 4: the suffix matches the format written ----------------------------------------
 
 
-def test_embed_retrieve_refuses_a_grid_named_wav(inputs, capsys):
+def test_embed_retrieve_refuses_a_grid_named_wav(inputs, one_line_error):
     out = inputs["blocker"].parent / "grid.wav"
     args = ["embed", "retrieve", "--audio", str(inputs["wav"]), "--images", str(inputs["gallery"])]
     assert main([*args, "-o", str(out)]) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line and ".png" in line
     assert not out.exists()
 
@@ -289,13 +288,13 @@ def test_embed_retrieve_refuses_a_grid_named_wav(inputs, capsys):
     ],  # fmt: skip
 )
 def test_wrong_output_suffix_lists_the_allowed_ones_before_any_work(
-    command, bad, allowed, work, inputs, capsys, monkeypatch
+    command, bad, allowed, work, inputs, one_line_error, monkeypatch
 ):
     _refuse_work(monkeypatch, work)
     template, _ = FILE_OUTPUTS[command]
     out = inputs["blocker"].parent / f"out{bad}"
     assert main(_argv(template, inputs, out)) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert str(out) in line
     for suffix in allowed:
         assert suffix in line

@@ -15,13 +15,6 @@ from synesthesia.text.tokenizer import ByteTokenizer, CharTokenizer
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith("synesthesia: error: "), err
-    return err[0]
-
-
 def _language_model(folder, tokenizer) -> str:
     GPT(vocab_size=tokenizer.vocab_size, max_seq_len=16, embed_dim=8, num_layers=1,
         num_heads=2).save_pretrained(folder)  # fmt: skip
@@ -29,13 +22,13 @@ def _language_model(folder, tokenizer) -> str:
     return str(folder)
 
 
-def test_lm_generate_names_the_prompt_characters_outside_the_vocabulary(tmp_path, capsys):
+def test_lm_generate_names_the_prompt_characters_outside_the_vocabulary(tmp_path, one_line_error):
     model = _language_model(tmp_path / "lm", CharTokenizer.from_text("the cat sees a dog."))
     code = main(
         ["lm", "generate", "--model", model, "--prompt", "zebra 😀", "--max-new-tokens", "2"]
     )
     assert code == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert "--prompt" in line and "vocabulary" in line
     for char in ("'z'", "'b'", "'r'", "'😀'"):
         assert char in line
@@ -59,20 +52,20 @@ def _stdin(monkeypatch, data: bytes) -> None:
     monkeypatch.setattr(sys, "stdin", stream)
 
 
-def test_speak_stdin_that_is_not_utf8_names_the_byte_offset(tmp_path, capsys, monkeypatch):
+def test_speak_stdin_that_is_not_utf8_names_the_byte_offset(tmp_path, one_line_error, monkeypatch):
     _stdin(monkeypatch, "Bin blue at é".encode() + b" \xff\xfe one soon.")
     out = tmp_path / "x.wav"
     assert main(["speak", "-", "-o", str(out)]) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert "UTF-8" in line and "byte 15" in line and "standard input" in line
     assert not out.exists()
 
 
-def test_speak_text_argument_that_is_not_utf8_names_the_byte_offset(tmp_path, capsys):
+def test_speak_text_argument_that_is_not_utf8_names_the_byte_offset(tmp_path, one_line_error):
     out = tmp_path / "x.wav"
     # how Python hands over the bytes b"hi \xe9" of a Latin-1 terminal: a lone surrogate
     assert main(["speak", "hi \udce9 there", "-o", str(out)]) == 2
-    line = _one_line_error(capsys)
+    line = one_line_error()
     assert "UTF-8" in line and "byte 3" in line and "TEXT" in line
     assert not out.exists()
 

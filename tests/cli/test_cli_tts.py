@@ -45,12 +45,6 @@ def tiny_model(tmp_path_factory) -> Path:
     return directory
 
 
-def _error(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    return err
-
-
 def _val_column(out_dir: Path, name: str) -> list[float]:
     values = []
     for path in sorted((out_dir / "logs" / "csv").glob("version_*/metrics.csv")):
@@ -115,47 +109,47 @@ def test_speak_with_the_shipped_voice(tmp_path, capsys):
     ("text", "match"),
     [("", "nothing to speak"), ("?!", "nothing to speak"), ("\U0001f600", "nothing to speak")],
 )
-def test_speak_unspeakable_text_is_one_line(tiny_model, tmp_path, capsys, text, match):
+def test_speak_unspeakable_text_is_one_line(tiny_model, tmp_path, one_line_error, text, match):
     code = main(["speak", text, "-o", str(tmp_path / "x.wav"), "--model", str(tiny_model)])
     assert code == 2
-    assert match in _error(capsys)
+    assert match in one_line_error(prefix=None)
     assert not (tmp_path / "x.wav").exists()
 
 
-def test_speak_bad_arguments_are_one_line(tiny_model, tmp_path, capsys):
+def test_speak_bad_arguments_are_one_line(tiny_model, tmp_path, one_line_error):
     out = str(tmp_path / "x.wav")
     assert main(["speak", "hi", "-o", str(tmp_path / "x.mp3"), "--model", str(tiny_model)]) == 2
-    assert ".wav" in _error(capsys)
+    assert ".wav" in one_line_error(prefix=None)
     assert main(["speak", "hi", "-o", out, "--model", str(tmp_path / "nowhere")]) == 2
-    assert "not a folder" in _error(capsys)
+    assert "not a folder" in one_line_error(prefix=None)
     assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--vocoder",
                  str(tmp_path / "nowhere")]) == 2  # fmt: skip
-    assert "griffin-lim" in _error(capsys)
+    assert "griffin-lim" in one_line_error(prefix=None)
     wavenet = tmp_path / "wavenet"
     create_model("wavenet_tiny").save_pretrained(wavenet)
     assert main(["speak", "hi", "-o", out, "--model", str(wavenet)]) == 2
-    assert "not a 'tacotron2'" in _error(capsys)
+    assert "not a 'tacotron2'" in one_line_error(prefix=None)
     # a vocoder trained on another AudioConfig than the acoustic model's
     assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--vocoder",
                  str(wavenet)]) == 2  # fmt: skip
-    assert "different AudioConfig" in _error(capsys)
+    assert "different AudioConfig" in one_line_error(prefix=None)
     assert main(["speak", "x" * 100_001, "-o", out, "--model", str(tiny_model)]) == 2
-    assert "characters" in _error(capsys)
+    assert "characters" in one_line_error(prefix=None)
     assert not Path(out).exists()
 
 
-def test_tts_train_bad_config_is_one_line(corpus, tmp_path, capsys):
+def test_tts_train_bad_config_is_one_line(corpus, tmp_path, one_line_error):
     base = ["tts", "train", "--data", str(corpus), "--out", str(tmp_path / "r")]
     assert main([*base, "--set", "model.name=wavenet_tiny"]) == 2
-    assert "not an acoustic model" in _error(capsys)
+    assert "not an acoustic model" in one_line_error(prefix=None)
     assert main([*base, "--set", "data.text_mode=klingon"]) == 2
-    assert "mode" in _error(capsys)
+    assert "mode" in one_line_error(prefix=None)
     assert main([*base, "--set", "loss.guided_sigma=0"]) == 2
-    assert "guided_sigma" in _error(capsys)
+    assert "guided_sigma" in one_line_error(prefix=None)
     assert main([*base, "--set", "data.colour=blue"]) == 2
-    assert "data.colour" in _error(capsys)
+    assert "data.colour" in one_line_error(prefix=None)
     assert main(["tts", "train", "--data", str(tmp_path / "nowhere")]) == 2
-    assert "not a folder" in _error(capsys)
+    assert "not a folder" in one_line_error(prefix=None)
 
 
 def test_speak_does_not_import_lightning(tiny_model, tmp_path):

@@ -47,12 +47,6 @@ def tiny_model(tmp_path_factory) -> Path:
     return directory
 
 
-def _error(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    return err
-
-
 def _val_losses(out_dir: Path) -> list[float]:
     losses = []
     for path in sorted((out_dir / "logs" / "csv").glob("version_*/metrics.csv")):
@@ -141,76 +135,76 @@ def test_synthesize_shows_progress_with_rate_and_time_left(tiny_model, tmp_path,
     assert re.search(r"100%\|#+\| 384(\.0)?/384(\.0)? ", drawn), drawn  # reaches the end
 
 
-def test_wrong_bins_refused(tiny_model, tmp_path, capsys):
+def test_wrong_bins_refused(tiny_model, tmp_path, one_line_error):
     path = tmp_path / "m.npy"
     np.save(path, np.full((7, 10), -3.0, dtype=np.float32))
     assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
                  "-o", str(tmp_path / "o.wav")]) == 2  # fmt: skip
-    assert "7 mel bins" in _error(capsys)
+    assert "7 mel bins" in one_line_error(prefix=None)
 
 
-def test_mel_of_another_audio_config_refused(tiny_model, tmp_path, capsys):
+def test_mel_of_another_audio_config_refused(tiny_model, tmp_path, one_line_error):
     model = load_pretrained(tiny_model)
     other = AudioConfig(**{**model.audio_config.to_dict(), "f_max": 4000.0})
     path = save_mel(tmp_path / "m.npy", torch.full((model.cond_channels, 10), -3.0), other)
     assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
                  "-o", str(tmp_path / "o.wav")]) == 2  # fmt: skip
-    assert "f_max" in _error(capsys)
+    assert "f_max" in one_line_error(prefix=None)
 
 
-def test_nan_frames_refused(tiny_model, tmp_path, capsys):
+def test_nan_frames_refused(tiny_model, tmp_path, one_line_error):
     path = tmp_path / "m.npy"
     mel = np.full((20, 10), -3.0, dtype=np.float32)
     mel[:, 4] = np.nan
     np.save(path, mel)
     assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
                  "-o", str(tmp_path / "o.wav")]) == 2  # fmt: skip
-    assert "NaN" in _error(capsys)
+    assert "NaN" in one_line_error(prefix=None)
 
 
-def test_zero_length_refused(tiny_model, tmp_path, capsys):
+def test_zero_length_refused(tiny_model, tmp_path, one_line_error):
     path = tmp_path / "m.npy"
     np.save(path, np.zeros((20, 0), dtype=np.float32))
     assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
                  "-o", str(tmp_path / "o.wav")]) == 2  # fmt: skip
-    assert "zero frames" in _error(capsys)
+    assert "zero frames" in one_line_error(prefix=None)
     wav = tmp_path / "empty.wav"
     soundfile.write(str(wav), np.zeros(0, dtype=np.float32), 16000)
     assert main(["vocoder", "synthesize", str(wav), "--model", str(tiny_model),
                  "-o", str(tmp_path / "o.wav")]) == 2  # fmt: skip
-    assert "no audio samples" in _error(capsys)
+    assert "no audio samples" in one_line_error(prefix=None)
 
 
-def test_pickled_npy_refused(tiny_model, tmp_path, capsys):
+def test_pickled_npy_refused(tiny_model, tmp_path, one_line_error):
     path = tmp_path / "m.npy"
     np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
                  "-o", str(tmp_path / "o.wav")]) == 2  # fmt: skip
-    assert "m.npy" in _error(capsys)
+    assert "m.npy" in one_line_error(prefix=None)
 
 
-def test_model_of_another_architecture_refused(tmp_path, capsys):
+def test_model_of_another_architecture_refused(tmp_path, one_line_error):
     directory = tmp_path / "gpt"
     create_model("gpt_tiny").save_pretrained(directory)
     path = tmp_path / "m.npy"
     np.save(path, np.full((20, 10), -3.0, dtype=np.float32))
     assert main(["vocoder", "synthesize", str(path), "--model", str(directory),
                  "-o", str(tmp_path / "o.wav")]) == 2  # fmt: skip
-    assert "'gpt'" in _error(capsys)
+    assert "'gpt'" in one_line_error(prefix=None)
 
 
-def test_model_or_griffin_lim_required(tmp_path, capsys):
+def test_model_or_griffin_lim_required(tmp_path, one_line_error):
     path = tmp_path / "m.npy"
     np.save(path, np.full((80, 10), -3.0, dtype=np.float32))
     assert main(["vocoder", "synthesize", str(path), "-o", str(tmp_path / "o.wav")]) == 2
-    assert "--griffin-lim" in _error(capsys)
+    assert "--griffin-lim" in one_line_error(prefix=None)
 
 
-def test_train_needs_data(tmp_path, capsys):
+def test_train_needs_data(tmp_path, one_line_error):
     assert main(["vocoder", "train", "--config", str(TINY), "--out", str(tmp_path)]) == 2
-    assert "data.root" in _error(capsys)
+    assert "data.root" in one_line_error(prefix=None)
     assert main(["vocoder", "train", "--data", str(tmp_path / "nope")]) == 2
-    assert "--data" in _error(capsys)
+    assert "--data" in one_line_error(prefix=None)
 
 
 def test_synthesize_does_not_import_lightning(tiny_model, tmp_path):
