@@ -89,3 +89,11 @@ def test_atomic_writes_get_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    # a writer that replaces the temporary file (safetensors does) gets them too
+    import torch
+    from safetensors.torch import save_file
+
+    tensors = tmp_path / "t.safetensors"
+    with atomic_path(tensors) as tmp:
+        save_file({"x": torch.zeros(2)}, str(tmp))
+    assert tensors.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -35,9 +35,12 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     # mkstemp creates the file 0600; give the result the usual permissions (0666 & ~umask)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
+    mode = 0o666 & ~umask
+    os.chmod(tmp_path, mode)
     try:
         yield tmp_path
+        # some writers (safetensors) replace the file instead of writing into it: 0600 again
+        os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
