@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from synesthesia.cli._checks import check_output_dir
-from synesthesia.cli._train import add_train_arguments, apply_train_arguments
+from synesthesia.cli._train import add_train_command, shown
 from synesthesia.errors import CheckpointError, ParameterError
 
 
@@ -26,28 +26,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     c_sub = p.add_subparsers(dest="caption_command", metavar="ACTION", required=True)
 
-    t = c_sub.add_parser(
-        "train",
+    add_train_command(
+        c_sub,
+        "synesthesia.training.caption:CAPTION_TASK",
         help="train a captioner and export OUT/model",
         description="Train a captioner. Writes OUT/checkpoints, OUT/logs and the exported "
         "model folder OUT/model (config.json, model.safetensors, vocab.json, preprocess.json). "
         "Resumes from OUT/checkpoints/last.ckpt when it exists (see --resume).",
-    )
-    t.add_argument(
-        "--data",
-        default="digit-strips",
-        metavar="digit-strips|FILE",
-        help="digit-strips (built in, default) or a Karpathy-split JSON file "
-        "(dataset_flickr8k.json, dataset_coco.json ...) used with --image-root",
-    )
-    t.add_argument("--image-root", type=Path, default=None, help="image folder of --data FILE")
-    add_train_arguments(
-        t,
+        add_arguments=_add_data_arguments,
         config_help="YAML config, e.g. configs/caption/digits.yaml (the shipped model's recipe) "
         "or configs/caption/flickr8k.yaml (default: built-in settings)",
         overrides_example="model.name=sat_resnet18 optim.lr=1e-3",
+        configure=_configure,
+        report=lambda result: [
+            f"trained {result.global_step} steps; val/cross_entropy "
+            f"{shown(result.metrics.get('val/cross_entropy'), '.4f')}",
+            f"model: {result.model_dir}",
+        ],
     )
-    t.set_defaults(func=train)
 
     d = c_sub.add_parser(
         "predict",
@@ -110,13 +106,18 @@ def _model_dir(model: Path | None) -> Path:
     return Path(model)
 
 
-def train(args: argparse.Namespace) -> int:
-    from synesthesia.training.caption import CAPTION_DEFAULTS, train_captioner
-    from synesthesia.training.config import load_config, validate_config
-    from synesthesia.training.logs import route_lightning_logs
+def _add_data_arguments(t: argparse.ArgumentParser) -> None:
+    t.add_argument(
+        "--data",
+        default="digit-strips",
+        metavar="digit-strips|FILE",
+        help="digit-strips (built in, default) or a Karpathy-split JSON file "
+        "(dataset_flickr8k.json, dataset_coco.json ...) used with --image-root",
+    )
+    t.add_argument("--image-root", type=Path, default=None, help="image folder of --data FILE")
 
-    route_lightning_logs()
-    config = load_config(args.config, args.overrides, defaults=CAPTION_DEFAULTS)
+
+def _configure(config: dict, args: argparse.Namespace) -> None:
     if args.data != "digit-strips":
         path = Path(args.data)
         if not path.is_file():
@@ -126,14 +127,6 @@ def train(args: argparse.Namespace) -> int:
         config["data"].update(
             source="karpathy", annotations=str(path), image_root=str(args.image_root)
         )
-    validate_config(apply_train_arguments(config, args))
-    result = train_captioner(config)
-    if result.is_global_zero:
-        loss = result.metrics.get("val/cross_entropy")
-        shown = "n/a" if loss is None else f"{loss:.4f}"
-        print(f"trained {result.global_step} steps; val/cross_entropy {shown}")
-        print(f"model: {result.model_dir}")
-    return 0
 
 
 def _load_captioner(directory: Path):

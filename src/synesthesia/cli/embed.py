@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synesthesia.cli._checks import check_output_file
-from synesthesia.cli._train import add_train_arguments, apply_train_arguments
+from synesthesia.cli._train import add_train_command, shown
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +29,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     embed_sub = p.add_subparsers(dest="embed_command", metavar="ACTION", required=True)
 
-    t = embed_sub.add_parser(
-        "train",
+    add_train_command(
+        embed_sub,
+        "synesthesia.training.embed:EMBED_TASK",
         help="train on spoken ↔ handwritten digits and export OUT/model",
         description="Train with Lightning. Writes OUT/checkpoints, OUT/logs (csv, "
         "tensorboard) and the exported model folder OUT/model (config.json, "
         "model.safetensors, audio_features.json). Resumes from OUT/checkpoints/last.ckpt "
         "when it exists (see --resume).",
-    )
-    add_train_arguments(
-        t,
         config_help="YAML config (default: built-in defaults, as configs/embed/spoken_digits.yaml)",
         overrides_example="data.margin=0.3 optim.lr=1e-3",
+        report=lambda result: [
+            f"trained {result.global_step} steps; held-out mean R@1 "
+            f"{shown(result.metrics.get('val/R@1'), '.3f')}",
+            f"model: {result.model_dir}",
+        ],
     )
-    t.set_defaults(func=train)
 
     e = embed_sub.add_parser(
         "evaluate",
@@ -99,23 +101,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-o", "--output", type=Path, default=None, help="grid figure to write (PNG); none if unset"
     )
     r.set_defaults(func=retrieve)
-
-
-def train(args: argparse.Namespace) -> int:
-    from synesthesia.training.config import load_config, validate_config
-    from synesthesia.training.embed import EMBED_DEFAULTS, train_dual_encoder
-    from synesthesia.training.logs import route_lightning_logs
-
-    route_lightning_logs()
-    config = load_config(args.config, args.overrides, defaults=EMBED_DEFAULTS)
-    validate_config(apply_train_arguments(config, args))
-    result = train_dual_encoder(config)
-    if result.is_global_zero:
-        r1 = result.metrics.get("val/R@1")
-        shown = "n/a" if r1 is None else f"{r1:.3f}"
-        print(f"trained {result.global_step} steps; held-out mean R@1 {shown}")
-        print(f"model: {result.model_dir}")
-    return 0
 
 
 def evaluate(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from synesthesia.cli._checks import check_vocabulary
-from synesthesia.cli._train import add_train_arguments, apply_train_arguments
+from synesthesia.cli._train import add_train_command, shown
 from synesthesia.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -27,22 +27,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     lm_sub = p.add_subparsers(dest="lm_command", metavar="ACTION", required=True)
 
-    t = lm_sub.add_parser(
-        "train",
+    add_train_command(
+        lm_sub,
+        "synesthesia.training.lm:LM_TASK",
         help="train on a text file and export OUT/model",
         description="Train a language model on --text FILE. Writes OUT/checkpoints "
         "(last.ckpt, best-step=N.ckpt), OUT/logs (csv, tensorboard) and the exported model "
         "folder OUT/model (config.json, model.safetensors, tokenizer.json). If "
         "OUT/checkpoints/last.ckpt exists the run resumes from it (see --resume). "
         "Multi-GPU: --set trainer.devices=4 trainer.strategy=ddp.",
-    )
-    t.add_argument("--text", required=True, type=Path, help="UTF-8 training text file")
-    add_train_arguments(
-        t,
+        add_arguments=lambda t: t.add_argument(
+            "--text", required=True, type=Path, help="UTF-8 training text file"
+        ),
         config_help="YAML config (default: built-in defaults, the same as configs/lm/tiny.yaml)",
         overrides_example="optim.lr=1e-3 trainer.devices=2",
+        check=_check_text,
+        configure=_configure,
+        report=_report,
     )
-    t.set_defaults(func=train)
 
     g = lm_sub.add_parser(
         "generate",
@@ -70,25 +72,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=generate)
 
 
-def train(args: argparse.Namespace) -> int:
-    from synesthesia.training.config import load_config, validate_config
-    from synesthesia.training.lm import LM_DEFAULTS, read_text, train_lm
-    from synesthesia.training.logs import route_lightning_logs
+def _check_text(args: argparse.Namespace) -> None:
+    from synesthesia.training.lm import read_text
 
-    route_lightning_logs()
     read_text(args.text)  # a missing or empty file fails before Lightning starts
-    config = load_config(args.config, args.overrides, defaults=LM_DEFAULTS)
+
+
+def _configure(config: dict, args: argparse.Namespace) -> None:
     config["data"]["text_path"] = str(args.text)
-    validate_config(apply_train_arguments(config, args))
-    result = train_lm(config)
-    if result.is_global_zero:
-        loss = result.metrics.get("val/loss")
-        shown = "n/a" if loss is None else f"{loss:.4f}"
-        best = "" if result.best_score is None else f" (best {result.best_score:.4f})"
-        print(f"trained {result.global_step} steps; val/loss {shown}{best}")
-        print(f"model: {result.model_dir}")
-        print(f"checkpoints: {result.last_checkpoint.parent}")
-    return 0
+
+
+def _report(result) -> list[str]:
+    best = "" if result.best_score is None else f" (best {result.best_score:.4f})"
+    return [
+        f"trained {result.global_step} steps; val/loss "
+        f"{shown(result.metrics.get('val/loss'), '.4f')}{best}",
+        f"model: {result.model_dir}",
+        f"checkpoints: {result.last_checkpoint.parent}",
+    ]
 
 
 def generate(args: argparse.Namespace) -> int:

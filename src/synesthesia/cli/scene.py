@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from synesthesia.cli._train import add_train_arguments, apply_train_arguments
+from synesthesia.cli._train import add_train_command
 from synesthesia.errors import ParameterError
 
 
@@ -25,24 +25,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     scene_sub = p.add_subparsers(dest="scene_command", metavar="ACTION", required=True)
 
-    t = scene_sub.add_parser(
-        "train",
+    add_train_command(
+        scene_sub,
+        "synesthesia.training.scene:SCENE_TASK",
         help="teacher → student → probe on synthetic scenes; export OUT/model",
         description="Train the teacher (OUT/teacher) and the student (OUT/student) with "
         "Lightning, fit the probe, and write OUT/model (the student with its probe) and "
         "OUT/metrics.json (teacher accuracy, student probe accuracy, random-init probe "
         "accuracy on held-out clips).",
-    )
-    add_train_arguments(
-        t,
         config_help="YAML config (default: built-in defaults, as configs/scene/synthetic.yaml)",
         overrides_example="data.teacher_steps=100 trainer.max_steps=200",
         max_steps_help="student steps (trainer.max_steps)",
         resume_help="auto (default): each stage continues from its last.ckpt when it exists; "
         "never: start fresh",
         resume_metavar="auto|never",
+        configure=_check_resume_flag,
+        report=lambda result: [
+            f"teacher accuracy on held-out images: {result.teacher_accuracy:.3f}",
+            "linear probe on held-out clips: distilled student "
+            f"{result.student_probe_accuracy:.3f}, random-init network "
+            f"{result.random_probe_accuracy:.3f}",
+            f"model: {result.model_dir}",
+        ],
     )
-    t.set_defaults(func=train)
 
     r = scene_sub.add_parser(
         "predict",
@@ -64,24 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=predict)
 
 
-def train(args: argparse.Namespace) -> int:
-    from synesthesia.training.config import load_config, validate_config
-    from synesthesia.training.logs import route_lightning_logs
-    from synesthesia.training.scene import SCENE_DEFAULTS, train_scene
-
-    route_lightning_logs()
-    config = load_config(args.config, args.overrides, defaults=SCENE_DEFAULTS)
+def _check_resume_flag(config: dict, args: argparse.Namespace) -> None:
     if args.resume not in (None, "auto", "never"):
         raise ParameterError(f"--resume={args.resume!r} must be 'auto' or 'never'")
-    validate_config(apply_train_arguments(config, args))
-    result = train_scene(config)
-    print(f"teacher accuracy on held-out images: {result.teacher_accuracy:.3f}")
-    print(
-        f"linear probe on held-out clips: distilled student {result.student_probe_accuracy:.3f}, "
-        f"random-init network {result.random_probe_accuracy:.3f}"
-    )
-    print(f"model: {result.model_dir}")
-    return 0
 
 
 def predict(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from synesthesia.cli._checks import audio_suffixes, check_mel_output, check_output_file
-from synesthesia.cli._train import add_train_arguments, apply_train_arguments
+from synesthesia.cli._train import add_train_command, shown
 from synesthesia.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -43,22 +43,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     vsub = p.add_subparsers(dest="vocoder_command", metavar="ACTION", required=True)
 
-    t = vsub.add_parser(
-        "train",
+    add_train_command(
+        vsub,
+        "synesthesia.training.vocoder:VOCODER_TASK",
         help="train on a speech folder and export OUT/model",
         description="Train a WaveNet on random hop-aligned crops of DIR (an LJSpeech-layout "
         "folder such as 'synesthesia data espeak' writes, using its split.json train/val "
         "voices, or any folder of audio files). Writes OUT/checkpoints, OUT/logs and the "
         "model folder OUT/model (config.json with the AudioConfig, model.safetensors, "
         "audio_config.json). Resumes from OUT/checkpoints/last.ckpt when present.",
-    )
-    t.add_argument("--data", type=Path, default=None, help="speech folder (sets data.root)")
-    add_train_arguments(
-        t,
+        add_arguments=lambda t: t.add_argument(
+            "--data", type=Path, default=None, help="speech folder (sets data.root)"
+        ),
         config_help="YAML config (configs/vocoder/)",
         overrides_example="trainer.max_steps=500 optim.lr=1e-3",
+        configure=_configure_data_root,
+        report=lambda result: [
+            f"trained {result.global_step} steps; val/loss "
+            f"{shown(result.metrics.get('val/loss'), '.4f', ' nats/sample')}",
+            f"model: {result.model_dir}",
+            f"checkpoints: {result.last_checkpoint.parent}",
+        ],
     )
-    t.set_defaults(func=train)
 
     m = vsub.add_parser(
         "mel",
@@ -109,26 +115,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=synthesize)
 
 
-def train(args: argparse.Namespace) -> int:
-    from synesthesia.training.config import load_config, validate_config
-    from synesthesia.training.logs import route_lightning_logs
-    from synesthesia.training.vocoder import VOCODER_DEFAULTS, train_vocoder
-
-    route_lightning_logs()
-    config = load_config(args.config, args.overrides, defaults=VOCODER_DEFAULTS)
+def _configure_data_root(config: dict, args: argparse.Namespace) -> None:
     if args.data is not None:
         if not args.data.is_dir():
             raise ParameterError(f"--data={str(args.data)!r} is not a folder")
         config["data"]["root"] = str(args.data)
-    validate_config(apply_train_arguments(config, args))
-    result = train_vocoder(config)
-    if result.is_global_zero:
-        loss = result.metrics.get("val/loss")
-        shown = "n/a" if loss is None else f"{loss:.4f} nats/sample"
-        print(f"trained {result.global_step} steps; val/loss {shown}")
-        print(f"model: {result.model_dir}")
-        print(f"checkpoints: {result.last_checkpoint.parent}")
-    return 0
 
 
 def _audio_config(args: argparse.Namespace):

@@ -49,3 +49,7 @@ __all__ += ["SCENE_DEFAULTS", "train_scene"]
 from synesthesia.training.tts import TTS_DEFAULTS, TTSDataModule, TTSSystem, train_tts  # noqa: E402
 
 __all__ += ["TTS_DEFAULTS", "TTSDataModule", "TTSSystem", "train_tts"]
+
+from synesthesia.training.task import Task, train  # noqa: E402
+
+__all__ += ["Task", "train"]

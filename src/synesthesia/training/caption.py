@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader
 from synesthesia.data.captions import CaptionDataset, collate_captions, load_karpathy_split
 from synesthesia.data.digit_strips import DIGIT_WORDS, make_digit_strips
 from synesthesia.errors import ParameterError
+from synesthesia.pipelines.captioning import ImageCaptioner
 from synesthesia.text.vocab import SPECIAL_TOKENS, Vocabulary
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import (
@@ -44,12 +45,13 @@ from synesthesia.training.data import (
     batches_consumed,
     samples_consumed,
 )
-from synesthesia.training.fit import FitResult, check_resume, fit
+from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
-from synesthesia.utils import atomic_write_json
+from synesthesia.training.task import Task, train
 
 __all__ = [
     "CAPTION_DEFAULTS",
+    "CAPTION_TASK",
     "CaptionSystem",
     "DigitStripsDataModule",
     "KarpathyDataModule",
@@ -58,8 +60,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-VOCAB_NAME = "vocab.json"
-PREPROCESS_NAME = "preprocess.json"
 
 #: defaults of ``synesthesia caption train``
 CAPTION_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
@@ -155,10 +155,7 @@ class DigitStripsDataModule(L.LightningDataModule):
 
     def export(self, directory: str | Path) -> Path:
         """Write ``vocab.json`` and ``preprocess.json`` into the exported model folder."""
-        path = Path(directory) / VOCAB_NAME
-        self.vocab.save(path)
-        atomic_write_json(Path(directory) / PREPROCESS_NAME, self.preprocess)
-        return path
+        return ImageCaptioner.write_extras(directory, vocab=self.vocab, preprocess=self.preprocess)
 
 
 class KarpathyDataModule(DigitStripsDataModule):
@@ -236,24 +233,18 @@ class CaptionSystem(ModelSystem):
         }
 
 
-def train_captioner(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
-    """Train a captioner as ``config`` says (see :data:`CAPTION_DEFAULTS`); export it.
-
-    ``model.kwargs.vocab_size`` and the special-token ids come from the data's vocabulary.
-    """
-    check_resume(config)  # a damaged checkpoint fails now, not after the data work
-    data = dict(config["data"])
-    unknown = sorted(set(data) - set(CAPTION_DEFAULTS["data"]))
-    if unknown:
-        raise ParameterError(
-            f"unknown config key 'data.{unknown[0]}'; known: {sorted(CAPTION_DEFAULTS['data'])}"
-        )
-    data = {**CAPTION_DEFAULTS["data"], **data}
+def _data_module(config: dict[str, Any], data: dict[str, Any]) -> DigitStripsDataModule:
     source = data.pop("source")
     if source not in _SOURCES:
         raise ParameterError(f"data.source={source!r} must be one of {_SOURCES}")
     module_class = DigitStripsDataModule if source == "digit_strips" else KarpathyDataModule
-    datamodule = module_class(seed=config["seed"], **data)
+    return module_class(seed=config["seed"], **data)
+
+
+def _model_kwargs(
+    config: dict[str, Any], data: dict[str, Any], datamodule: DigitStripsDataModule
+) -> dict[str, Any]:
+    """``vocab_size`` and the special-token ids from the data's vocabulary."""
     vocab = datamodule.vocab
     kwargs = dict(config["model"]["kwargs"])
     if kwargs.setdefault("vocab_size", len(vocab)) != len(vocab):
@@ -262,19 +253,38 @@ def train_captioner(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) ->
             f"{len(vocab)} (leave it unset)"
         )
     kwargs.update(pad_id=vocab.pad_id, start_id=vocab.start_id, end_id=vocab.end_id)
-    name = config["model"]["name"]
-    L.seed_everything(config["seed"], workers=True, verbose=False)
-    try:
-        system = CaptionSystem(model_name=name, model_kwargs=kwargs, optim=config["optim"])
-    except TypeError as exc:
-        raise ParameterError(
-            f"model.name={name!r} does not build as a captioner with {kwargs}: {exc}"
-        ) from None
+    return kwargs
+
+
+def _announce(
+    system: CaptionSystem, datamodule: DigitStripsDataModule, config: dict[str, Any]
+) -> None:
     log.info(
         "training %s (%d parameters) on %s, vocabulary of %d words",
-        name,
+        config["model"]["name"],
         system.model.num_parameters,
-        source,
-        len(vocab),
+        config["data"].get("source", CAPTION_DEFAULTS["data"]["source"]),
+        len(datamodule.vocab),
     )
-    return fit(system, datamodule, config, callbacks=list(callbacks))
+
+
+#: the captioning task (``synesthesia caption train``; pipeline: :class:`ImageCaptioner`)
+CAPTION_TASK = Task(
+    name="caption",
+    defaults=CAPTION_DEFAULTS,
+    data_module=_data_module,
+    model_kwargs=_model_kwargs,
+    system=CaptionSystem,
+    pipeline=ImageCaptioner,
+    role="a captioner",
+    announce=_announce,
+)
+
+
+def train_captioner(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
+    """Train a captioner as ``config`` says (see :data:`CAPTION_DEFAULTS`); export it.
+
+    ``model.kwargs.vocab_size`` and the special-token ids come from the data's vocabulary
+    (:data:`CAPTION_TASK` through :func:`~synesthesia.training.task.train`).
+    """
+    return train(CAPTION_TASK, config, callbacks=callbacks)

@@ -34,14 +34,16 @@ from synesthesia.data.spoken_digits import SpokenDigits, log_mel_features, make_
 from synesthesia.errors import ParameterError
 from synesthesia.functional.metric_losses import contrastive_loss, triplet_margin_loss
 from synesthesia.metrics.retrieval import cross_modal_retrieval
+from synesthesia.pipelines.retrieval import AudioImageRetriever
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import RandomBatchStream, batches_consumed
-from synesthesia.training.fit import FitResult, check_resume, fit
+from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
-from synesthesia.utils import atomic_write_json
+from synesthesia.training.task import Task, train
 
 __all__ = [
     "EMBED_DEFAULTS",
+    "EMBED_TASK",
     "DualEncoderSystem",
     "PairSampler",
     "SpokenDigitsDataModule",
@@ -350,9 +352,7 @@ class SpokenDigitsDataModule(L.LightningDataModule):
 
     def export(self, directory: str | Path) -> Path:
         """Write ``audio_features.json`` (log-mel settings + normalisation)."""
-        path = Path(directory) / "audio_features.json"
-        atomic_write_json(path, self.features)
-        return path
+        return AudioImageRetriever.write_extras(directory, features=self.features)
 
 
 class DualEncoderSystem(ModelSystem):
@@ -417,36 +417,33 @@ class DualEncoderSystem(ModelSystem):
         return loss
 
 
-def train_dual_encoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
-    """Train a :class:`~synesthesia.models.DualEncoder` as ``config`` says; export it.
-
-    ``config`` follows :data:`EMBED_DEFAULTS` (``data`` holds the data and loss settings);
-    ``model.kwargs.n_mels`` defaults to ``data.n_mels``.
-    """
-    check_resume(config)  # a damaged checkpoint fails now, not after the data work
-    data = dict(config["data"])
-    unknown = sorted(set(data) - set(EMBED_DEFAULTS["data"]))
-    if unknown:
-        raise ParameterError(
-            f"unknown config key 'data.{unknown[0]}'; known: {sorted(EMBED_DEFAULTS['data'])}"
-        )
-    data = {**EMBED_DEFAULTS["data"], **data}
+def _system_kwargs(config: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The loss settings, taken out of ``data`` and checked before the data preparation."""
     loss_settings = {k: data.pop(k) for k in ("loss", "mining", "margin", "distance")}
     if loss_settings["loss"] not in _LOSSES:  # before the (slower) data preparation
         raise ParameterError(f"data.loss={loss_settings['loss']!r} must be one of {list(_LOSSES)}")
-    datamodule = SpokenDigitsDataModule(seed=config["seed"], **data)
+    return loss_settings
+
+
+def _data_module(config: dict[str, Any], data: dict[str, Any]) -> SpokenDigitsDataModule:
+    return SpokenDigitsDataModule(seed=config["seed"], **data)
+
+
+def _model_kwargs(
+    config: dict[str, Any], data: dict[str, Any], datamodule: SpokenDigitsDataModule
+) -> dict[str, Any]:
+    """``n_mels`` defaults to ``data.n_mels``."""
     kwargs = dict(config["model"]["kwargs"])
     if kwargs.setdefault("n_mels", data["n_mels"]) != data["n_mels"]:
         raise ParameterError(
             f"model.kwargs.n_mels={kwargs['n_mels']!r} must equal data.n_mels={data['n_mels']}"
         )
-    L.seed_everything(config["seed"], workers=True, verbose=False)
-    system = DualEncoderSystem(
-        model_name=config["model"]["name"],
-        model_kwargs=kwargs,
-        optim=config["optim"],
-        **loss_settings,
-    )
+    return kwargs
+
+
+def _announce(
+    system: DualEncoderSystem, datamodule: SpokenDigitsDataModule, config: dict[str, Any]
+) -> None:
     log.info(
         "training %s (%d parameters) on %d clips / %d images; validating on %d clips / %d images",
         config["model"]["name"],
@@ -456,4 +453,26 @@ def train_dual_encoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ())
         len(datamodule.val_mel),
         len(datamodule.val_set.images),
     )
-    return fit(system, datamodule, config, callbacks=list(callbacks))
+
+
+#: the joint-embedding task (``synesthesia embed train``; pipeline: :class:`AudioImageRetriever`)
+EMBED_TASK = Task(
+    name="embed",
+    defaults=EMBED_DEFAULTS,
+    data_module=_data_module,
+    model_kwargs=_model_kwargs,
+    system=DualEncoderSystem,
+    pipeline=AudioImageRetriever,
+    system_kwargs=_system_kwargs,
+    announce=_announce,
+)
+
+
+def train_dual_encoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
+    """Train a :class:`~synesthesia.models.DualEncoder` as ``config`` says; export it.
+
+    ``config`` follows :data:`EMBED_DEFAULTS` (``data`` holds the data and loss settings);
+    ``model.kwargs.n_mels`` defaults to ``data.n_mels`` (:data:`EMBED_TASK` through
+    :func:`~synesthesia.training.task.train`).
+    """
+    return train(EMBED_TASK, config, callbacks=callbacks)

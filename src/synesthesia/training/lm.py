@@ -27,14 +27,17 @@ from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
 from synesthesia.errors import ParameterError
+from synesthesia.pipelines.lm import TextGenerator
 from synesthesia.text.tokenizer import ByteTokenizer, CharTokenizer
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import RandomBatchStream, batches_consumed
-from synesthesia.training.fit import FitResult, check_resume, fit
+from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
+from synesthesia.training.task import Task, train
 
 __all__ = [
     "LM_DEFAULTS",
+    "LM_TASK",
     "LMSystem",
     "TextDataModule",
     "WindowSampler",
@@ -217,7 +220,7 @@ class TextDataModule(L.LightningDataModule):
 
     def export(self, directory: str | Path) -> Path:
         """Write ``tokenizer.json`` into the exported model folder."""
-        return self.tokenizer.save(Path(directory))
+        return TextGenerator.write_extras(directory, tokenizer=self.tokenizer)
 
 
 class LMSystem(ModelSystem):
@@ -230,34 +233,16 @@ class LMSystem(ModelSystem):
         return loss, {"bits_per_token": loss.detach() / math.log(2)}
 
 
-def train_lm(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
-    """Train a language model as ``config`` (see :data:`LM_DEFAULTS`) says; export it.
-
-    ``model.kwargs.vocab_size`` comes from the tokenizer and ``model.kwargs.max_seq_len``
-    defaults to ``data.block_size``.
-    """
-    check_resume(config)  # a damaged checkpoint fails now, not after the data work
-    data = dict(config["data"])
-    unknown = sorted(set(data) - set(LM_DEFAULTS["data"]))
-    if unknown:
-        raise ParameterError(
-            f"unknown config key 'data.{unknown[0]}'; known: {sorted(LM_DEFAULTS['data'])}"
-        )
-    data = {**LM_DEFAULTS["data"], **data}
-    trainer = config["trainer"]
-    if trainer["max_steps"] is None:  # epochs never end on an endless stream
-        raise ParameterError(
-            "trainer.max_steps=None: language models train on an endless stream of random "
-            "windows, so set trainer.max_steps (trainer.max_epochs does not apply)"
-        )
-    if not isinstance(trainer["val_check_interval"], int):
-        raise ParameterError(
-            f"trainer.val_check_interval={trainer['val_check_interval']!r} must be a number of "
-            "steps (an integer) for the endless training stream of a language model"
-        )
+def _data_module(config: dict[str, Any], data: dict[str, Any]) -> TextDataModule:
     if data["text_path"] is None:
         raise ParameterError("data.text_path=None: give the text file (--text FILE)")
-    datamodule = TextDataModule(data.pop("text_path"), seed=config["seed"], **data)
+    return TextDataModule(data.pop("text_path"), seed=config["seed"], **data)
+
+
+def _model_kwargs(
+    config: dict[str, Any], data: dict[str, Any], datamodule: TextDataModule
+) -> dict[str, Any]:
+    """``vocab_size`` from the tokenizer; ``max_seq_len`` defaults to ``data.block_size``."""
     kwargs = dict(config["model"]["kwargs"])
     if kwargs.setdefault("vocab_size", datamodule.vocab_size) != datamodule.vocab_size:
         raise ParameterError(
@@ -270,21 +255,43 @@ def train_lm(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitRes
             f"model.kwargs.max_seq_len={kwargs['max_seq_len']!r} must be >= "
             f"data.block_size={datamodule.block_size}"
         )
-    name = config["model"]["name"]
-    if not name:
+    if not config["model"]["name"]:
         raise ParameterError("model.name=None must name a registered language model")
-    L.seed_everything(config["seed"], workers=True, verbose=False)
-    try:
-        system = LMSystem(model_name=name, model_kwargs=kwargs, optim=config["optim"])
-    except TypeError as exc:
-        raise ParameterError(
-            f"model.name={name!r} does not build as a language model with {kwargs}: {exc}"
-        ) from None
+    return kwargs
+
+
+def _announce(system: LMSystem, datamodule: TextDataModule, config: dict[str, Any]) -> None:
     log.info(
         "training %s (%d parameters) on %d tokens, vocab_size=%d",
-        name,
+        config["model"]["name"],
         system.model.num_parameters,
         datamodule.train_tokens.numel(),
         datamodule.vocab_size,
     )
-    return fit(system, datamodule, config, callbacks=list(callbacks))
+
+
+#: the language-model task (``synesthesia lm train``; pipeline: :class:`TextGenerator`)
+LM_TASK = Task(
+    name="lm",
+    defaults=LM_DEFAULTS,
+    data_module=_data_module,
+    model_kwargs=_model_kwargs,
+    system=LMSystem,
+    pipeline=TextGenerator,
+    role="a language model",
+    endless=(
+        "language models train on an endless stream of random windows",
+        " of a language model",
+    ),
+    announce=_announce,
+)
+
+
+def train_lm(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
+    """Train a language model as ``config`` (see :data:`LM_DEFAULTS`) says; export it.
+
+    ``model.kwargs.vocab_size`` comes from the tokenizer and ``model.kwargs.max_seq_len``
+    defaults to ``data.block_size`` (:data:`LM_TASK` through
+    :func:`~synesthesia.training.task.train`).
+    """
+    return train(LM_TASK, config, callbacks=callbacks)

@@ -48,14 +48,17 @@ from synesthesia.errors import ParameterError
 from synesthesia.functional.distillation import distillation_kl_loss
 from synesthesia.models import create_model
 from synesthesia.models.scene_student import SceneStudent
+from synesthesia.pipelines.scene import SceneClassifier
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import RandomBatchStream, batches_consumed
-from synesthesia.training.fit import check_resume, fit
+from synesthesia.training.fit import fit
 from synesthesia.training.system import ModelSystem
+from synesthesia.training.task import Task, train
 from synesthesia.utils import atomic_write_json
 
 __all__ = [
     "SCENE_DEFAULTS",
+    "SCENE_TASK",
     "SceneResult",
     "StudentSystem",
     "TeacherSystem",
@@ -283,17 +286,13 @@ def _stage_config(config: dict[str, Any], name: str) -> dict[str, Any]:
     return stage
 
 
-def train_scene(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> SceneResult:
-    """Teacher → student → probe as ``config`` says (see the module docstring)."""
-    for stage in ("teacher", "student"):  # a damaged checkpoint fails now, not after the data
-        check_resume(_stage_config(config, stage))
-    data = dict(config["data"])
-    unknown = sorted(set(data) - set(SCENE_DEFAULTS["data"]))
-    if unknown:
-        raise ParameterError(
-            f"unknown config key 'data.{unknown[0]}'; known: {sorted(SCENE_DEFAULTS['data'])}"
-        )
-    data = {**SCENE_DEFAULTS["data"], **data}
+def _stages(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The configs of the two fits (their resume checkpoints are checked first)."""
+    return [_stage_config(config, stage) for stage in ("teacher", "student")]
+
+
+def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any]) -> SceneResult:
+    """Teacher → student → probe (``data``: the checked data section with its defaults)."""
     for name in ("teacher_steps", "batch_size", "probe_per_class", "test_per_class"):
         value = data[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -395,7 +394,7 @@ def train_scene(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> Sce
         random_accuracy,
     )
     out_dir = Path(config["out_dir"])
-    model_dir = student.save_pretrained(out_dir / "model")
+    model_dir = SceneClassifier(student).save_pretrained(out_dir / "model")
     result = SceneResult(
         model_dir=Path(model_dir),
         teacher_accuracy=teacher_accuracy,
@@ -419,3 +418,16 @@ def train_scene(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> Sce
         },
     )
     return result
+
+
+#: the scene task (``synesthesia scene train``; pipeline: :class:`SceneClassifier`): two fits
+#: and a probe, so it gives ``run`` instead of one data module and System
+SCENE_TASK = Task(
+    name="scene", defaults=SCENE_DEFAULTS, pipeline=SceneClassifier, stages=_stages, run=_run
+)
+
+
+def train_scene(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> SceneResult:
+    """Teacher → student → probe as ``config`` says (see the module docstring;
+    :data:`SCENE_TASK` through :func:`~synesthesia.training.task.train`)."""
+    return train(SCENE_TASK, config, callbacks=callbacks)

@@ -49,8 +49,13 @@ class ModelSystem(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.model = create_model(model_name, **(model_kwargs or {}))
+        self.model = self.build_model(model_name, dict(model_kwargs or {}))
         self.optim = {**DEFAULTS["optim"], **(optim or {})}
+
+    def build_model(self, model_name: str, model_kwargs: dict[str, Any]) -> Any:
+        """The network from the registry; a subclass may convert ``model_kwargs`` first (they
+        stay plain in the hyper-parameters, so checkpoints load with ``weights_only``)."""
+        return create_model(model_name, **model_kwargs)
 
     # -- to implement ---------------------------------------------------------------------
     def compute_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:

@@ -45,15 +45,17 @@ from synesthesia.data.espeak_corpus import CORPUS_SETTINGS_NAME
 from synesthesia.data.speech import collate_tts
 from synesthesia.errors import ParameterError
 from synesthesia.models import create_model
-from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME
+from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME, TextToSpeech, write_acoustic_extras
 from synesthesia.text import TextProcessor
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import check_data_int, stream_loader
-from synesthesia.training.fit import FitResult, check_resume, fit
+from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
+from synesthesia.training.task import Task, train
 
 __all__ = [
     "TTS_DEFAULTS",
+    "TTS_TASK",
     "TEXT_PROCESSOR_NAME",
     "TTSDataModule",
     "TTSSystem",
@@ -245,14 +247,14 @@ class TTSDataModule(L.LightningDataModule):
         eSpeak NG voice the model imitates, which held-out comparisons read
         (:func:`synesthesia.data.espeak_corpus.reference_voice`).
         """
-        from synesthesia.utils import atomic_write_json, read_json
+        from synesthesia.utils import read_json
 
-        path = Path(directory) / TEXT_PROCESSOR_NAME
-        self.text_processor.save(path)
         corpus = self.root / CORPUS_SETTINGS_NAME
-        if corpus.is_file():
-            atomic_write_json(Path(directory) / CORPUS_SETTINGS_NAME, read_json(corpus))
-        return path
+        return write_acoustic_extras(
+            directory,
+            text_processor=self.text_processor,
+            corpus_settings=read_json(corpus) if corpus.is_file() else None,
+        )
 
 
 class TTSSystem(ModelSystem):
@@ -267,13 +269,13 @@ class TTSSystem(ModelSystem):
         optim: dict[str, Any] | None = None, loss: dict[str, Any] | None = None,
         figure_dir: str | None = None,
     ) -> None:  # fmt: skip
-        L.LightningModule.__init__(self)
-        self.save_hyperparameters()
-        self.model = create_model(model_name, **_converted(model_kwargs or {}))
-        self.optim = {**DEFAULTS["optim"], **(optim or {})}
+        super().__init__(model_name=model_name, model_kwargs=model_kwargs, optim=optim)
         self.loss_settings = {**TTS_DEFAULTS["loss"], **(loss or {})}
         self.figure_dir = figure_dir
         self._first_alignment: tuple[Tensor, int, int] | None = None
+
+    def build_model(self, model_name: str, model_kwargs: dict[str, Any]) -> Any:
+        return create_model(model_name, **_converted(model_kwargs))
 
     def self_feeding(self) -> float:
         """Scheduled-sampling probability at the current step (0 outside training)."""
@@ -394,28 +396,16 @@ def _check_loss(loss: dict[str, Any]) -> dict[str, Any]:
     return loss
 
 
-def train_tts(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
-    """Train a Tacotron 2 as ``config`` (see :data:`TTS_DEFAULTS`) says; export it."""
-    check_resume(config)  # a damaged checkpoint fails now, not after the data work
-    data = dict(config["data"])
-    unknown = sorted(set(data) - set(TTS_DEFAULTS["data"]))
-    if unknown:
-        raise ParameterError(
-            f"unknown config key 'data.{unknown[0]}'; known: {sorted(TTS_DEFAULTS['data'])}"
-        )
-    data = {**TTS_DEFAULTS["data"], **data}
-    loss = _check_loss(dict(config.get("loss", {})))
-    trainer = config["trainer"]
-    if trainer["max_steps"] is None:
-        raise ParameterError(
-            "trainer.max_steps=None: text-to-speech trains on an endless stream of batches, "
-            "so set trainer.max_steps (trainer.max_epochs does not apply)"
-        )
-    if not isinstance(trainer["val_check_interval"], int):
-        raise ParameterError(
-            f"trainer.val_check_interval={trainer['val_check_interval']!r} must be a number of "
-            "steps (an integer) for the endless training stream"
-        )
+def _system_kwargs(config: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The checked loss settings and where validation draws its alignment figures."""
+    return {
+        "loss": _check_loss(dict(config.get("loss", {}))),
+        "figure_dir": str(Path(config["out_dir"]) / "alignments"),
+    }
+
+
+def _data_module(config: dict[str, Any], data: dict[str, Any]) -> TTSDataModule:
+    """The speech folder with the AudioConfig of the model preset and its text processor."""
     if data["root"] is None:
         raise ParameterError("data.root=None: give the speech folder (--data DIR)")
     processor = TextProcessor(data.pop("text_mode"), voice=data.pop("voice"))
@@ -432,26 +422,54 @@ def train_tts(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitRe
     if probe.architecture != "tacotron2" or not isinstance(audio_config, AudioConfig):
         raise ParameterError(f"model.name={name!r} is a {probe.architecture!r} model, not an "
                              "acoustic model (tacotron2)")  # fmt: skip
-    kwargs.setdefault("num_symbols", len(processor.symbol_table))
-    if kwargs["num_symbols"] != len(processor.symbol_table):
+    num_symbols = kwargs.get("num_symbols", len(processor.symbol_table))
+    if num_symbols != len(processor.symbol_table):
         raise ParameterError(
-            f"model.kwargs.num_symbols={kwargs['num_symbols']} differs from the "
+            f"model.kwargs.num_symbols={num_symbols} differs from the "
             f"{len(processor.symbol_table)} symbols of text mode {processor.mode!r}"
         )
     del probe
-    datamodule = TTSDataModule(
+    return TTSDataModule(
         data.pop("root"), audio_config=audio_config, text_processor=processor,
         seed=config["seed"], **data,
     )  # fmt: skip
-    L.seed_everything(config["seed"], workers=True, verbose=False)
-    system = TTSSystem(
-        model_name=name, model_kwargs=kwargs, optim=config["optim"], loss=loss,
-        figure_dir=str(Path(config["out_dir"]) / "alignments"),
-    )  # fmt: skip
+
+
+def _model_kwargs(
+    config: dict[str, Any], data: dict[str, Any], datamodule: TTSDataModule
+) -> dict[str, Any]:
+    """``num_symbols`` from the text processor's symbol table."""
+    kwargs = dict(config["model"]["kwargs"])
+    kwargs.setdefault("num_symbols", len(datamodule.text_processor.symbol_table))
+    return kwargs
+
+
+def _announce(system: TTSSystem, datamodule: TTSDataModule, config: dict[str, Any]) -> None:
+    processor = datamodule.text_processor
     log.info(
         "training %s (%d parameters, %s input, %d symbols) on %d utterances (%.1f min), "
         "validating on %d",
-        name, system.model.num_parameters, processor.mode, len(processor.symbol_table),
-        len(datamodule.train_items), datamodule.train_seconds / 60, len(datamodule.val_items),
+        config["model"]["name"], system.model.num_parameters, processor.mode,
+        len(processor.symbol_table), len(datamodule.train_items),
+        datamodule.train_seconds / 60, len(datamodule.val_items),
     )  # fmt: skip
-    return fit(system, datamodule, config, callbacks=list(callbacks))
+
+
+#: the text-to-speech task (``synesthesia tts train``; pipeline: :class:`TextToSpeech`)
+TTS_TASK = Task(
+    name="tts",
+    defaults=TTS_DEFAULTS,
+    data_module=_data_module,
+    model_kwargs=_model_kwargs,
+    system=TTSSystem,
+    pipeline=TextToSpeech,
+    system_kwargs=_system_kwargs,
+    endless=("text-to-speech trains on an endless stream of batches", ""),
+    announce=_announce,
+)
+
+
+def train_tts(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
+    """Train a Tacotron 2 as ``config`` (see :data:`TTS_DEFAULTS`) says; export it
+    (:data:`TTS_TASK` through :func:`~synesthesia.training.task.train`)."""
+    return train(TTS_TASK, config, callbacks=callbacks)

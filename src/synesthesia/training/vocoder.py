@@ -37,13 +37,17 @@ from synesthesia.config import AudioConfig
 from synesthesia.data.vocoder import collate_vocoder
 from synesthesia.errors import ParameterError
 from synesthesia.models import create_model
+from synesthesia.pipelines import vocoder as vocoder_pipeline
+from synesthesia.pipelines.vocoder import AUDIO_CONFIG_NAME, write_vocoder_extras  # noqa: F401
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import check_data_int, stream_loader
-from synesthesia.training.fit import FitResult, check_resume, fit
+from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
+from synesthesia.training.task import Task, train
 
 __all__ = [
     "VOCODER_DEFAULTS",
+    "VOCODER_TASK",
     "VocoderSystem",
     "VocoderDataModule",
     "CropSampler",
@@ -71,8 +75,6 @@ VOCODER_DEFAULTS["data"] = {
 }
 VOCODER_DEFAULTS["optim"].update(lr=1.0e-3, warmup_steps=50, weight_decay=0.0)
 VOCODER_DEFAULTS["trainer"].update(val_check_interval=100, limit_val_batches=None)
-
-AUDIO_CONFIG_NAME = "audio_config.json"
 
 
 def _split_ids(root: Path, split: str | None) -> set[str] | None:
@@ -306,9 +308,7 @@ class VocoderDataModule(L.LightningDataModule):
 
     def export(self, directory: str | Path) -> Path:
         """Write ``audio_config.json`` beside the exported model."""
-        path = Path(directory) / AUDIO_CONFIG_NAME
-        self.audio_config.to_json(path)
-        return path
+        return write_vocoder_extras(directory, audio_config=self.audio_config)
 
 
 class VocoderSystem(ModelSystem):
@@ -318,17 +318,8 @@ class VocoderSystem(ModelSystem):
     mapping in the checkpoint's hyper-parameters (checkpoints load with ``weights_only``).
     """
 
-    def __init__(
-        self,
-        *,
-        model_name: str,
-        model_kwargs: dict[str, Any] | None = None,
-        optim: dict[str, Any] | None = None,
-    ) -> None:
-        L.LightningModule.__init__(self)  # ModelSystem's body, with the kwargs converted
-        self.save_hyperparameters()
-        self.model = create_model(model_name, **_converted(model_kwargs or {}))
-        self.optim = {**DEFAULTS["optim"], **(optim or {})}
+    def build_model(self, model_name: str, model_kwargs: dict[str, Any]) -> Any:
+        return create_model(model_name, **_converted(model_kwargs))
 
     def compute_loss(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         output = self.model(batch["waveform"], batch["mel"], mel_lengths=batch["mel_lengths"])
@@ -356,27 +347,8 @@ def _converted(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def train_vocoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
-    """Train a vocoder as ``config`` (see :data:`VOCODER_DEFAULTS`) says; export it."""
-    check_resume(config)  # a damaged checkpoint fails now, not after the data work
-    data = dict(config["data"])
-    unknown = sorted(set(data) - set(VOCODER_DEFAULTS["data"]))
-    if unknown:
-        raise ParameterError(
-            f"unknown config key 'data.{unknown[0]}'; known: {sorted(VOCODER_DEFAULTS['data'])}"
-        )
-    data = {**VOCODER_DEFAULTS["data"], **data}
-    trainer = config["trainer"]
-    if trainer["max_steps"] is None:
-        raise ParameterError(
-            "trainer.max_steps=None: vocoders train on an endless stream of random crops, so "
-            "set trainer.max_steps (trainer.max_epochs does not apply)"
-        )
-    if not isinstance(trainer["val_check_interval"], int):
-        raise ParameterError(
-            f"trainer.val_check_interval={trainer['val_check_interval']!r} must be a number of "
-            "steps (an integer) for the endless training stream of a vocoder"
-        )
+def _data_module(config: dict[str, Any], data: dict[str, Any]) -> VocoderDataModule:
+    """The speech folder analysed with the AudioConfig of the model preset."""
     if data["root"] is None:
         raise ParameterError("data.root=None: give the speech folder (--data DIR)")
     name = config["model"]["name"]
@@ -391,15 +363,23 @@ def train_vocoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> F
     if not isinstance(audio_config, AudioConfig) or not hasattr(probe, "loss"):
         raise ParameterError(f"model.name={name!r} is not a vocoder (it has no AudioConfig)")
     del probe
-    datamodule = VocoderDataModule(
+    return VocoderDataModule(
         data.pop("root"), audio_config=audio_config, seed=config["seed"], **data
     )
-    L.seed_everything(config["seed"], workers=True, verbose=False)
-    system = VocoderSystem(model_name=name, model_kwargs=kwargs, optim=config["optim"])
+
+
+def _model_kwargs(
+    config: dict[str, Any], data: dict[str, Any], datamodule: VocoderDataModule
+) -> dict[str, Any]:
+    return dict(config["model"]["kwargs"])
+
+
+def _announce(system: VocoderSystem, datamodule: VocoderDataModule, config: dict[str, Any]) -> None:
+    audio_config = datamodule.audio_config
     log.info(
         "training %s (%d parameters, receptive field %d samples) on %d utterances "
         "(%.1f min at %d Hz), validating on %d",
-        name,
+        config["model"]["name"],
         system.model.num_parameters,
         system.model.receptive_field,
         len(datamodule.train_pairs),
@@ -407,4 +387,25 @@ def train_vocoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> F
         audio_config.sample_rate,
         len(datamodule.val_pairs),
     )
-    return fit(system, datamodule, config, callbacks=list(callbacks))
+
+
+#: the vocoder task (``synesthesia vocoder train``; pipeline: :mod:`synesthesia.pipelines.vocoder`)
+VOCODER_TASK = Task(
+    name="vocoder",
+    defaults=VOCODER_DEFAULTS,
+    data_module=_data_module,
+    model_kwargs=_model_kwargs,
+    system=VocoderSystem,
+    pipeline=vocoder_pipeline,
+    endless=(
+        "vocoders train on an endless stream of random crops",
+        " of a vocoder",
+    ),
+    announce=_announce,
+)
+
+
+def train_vocoder(config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> FitResult:
+    """Train a vocoder as ``config`` (see :data:`VOCODER_DEFAULTS`) says; export it
+    (:data:`VOCODER_TASK` through :func:`~synesthesia.training.task.train`)."""
+    return train(VOCODER_TASK, config, callbacks=callbacks)
