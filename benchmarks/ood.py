@@ -53,6 +53,8 @@ SCORES = {
     },
 }
 SHIPPED = {"scene": "scene_synthetic", "caption": "caption_digits", "embed": "embed_digits"}
+#: the training config of a shipped model whose fit and held-out data depend on it
+SHIPPED_CONFIG = {"embed": Path(__file__).parent.parent / "configs/embed/spoken_digits_multi.yaml"}
 PERCENTILE = 99.0
 SHRINKAGE = 0.1
 EMBED_TEMPERATURE = 0.1  # energy of cosine-to-prototype logits: -T logsumexp(cos / T)
@@ -241,6 +243,60 @@ def collect_embed(directory: Path, config: Path | None = None) -> dict:
     fit = make_spoken_digits("train", voices=train_voices, seed=0, **common)
     calibration = make_spoken_digits("test", voices=val_voices, seed=1, **common)
     evaluation = make_spoken_digits("test", voices=val_voices, seed=0, **common)
+    augment = data_config.get("augment")
+    fit_waveform, fit_lengths, fit_labels = fit.waveform, fit.waveform_lengths, fit.audio_labels
+    cal_waveform, cal_lengths = calibration.waveform, calibration.waveform_lengths
+    if augment:
+        # A model trained on augmented copies takes noisy, reverberant, telephone and
+        # pitch-shifted speech as its own: fit and calibrate on such copies too (one each,
+        # beside the clean clips), or every real recording would be "foreign".
+        from synesthesia.transforms.augment_builder import build_augmentation
+
+        on_waveform = build_augmentation(list(augment), sample_rate=rate, seed=11).waveform
+
+        def augmented(waveform: Tensor, lengths: Tensor, seed: int) -> tuple[Tensor, Tensor]:
+            generator = torch.Generator().manual_seed(seed)
+            out, out_lengths = [], []
+            for start in range(0, waveform.shape[0], 64):
+                w, n = on_waveform(
+                    waveform[start : start + 64], lengths[start : start + 64],
+                    generator=generator,
+                )  # fmt: skip
+                out.append(w.clamp(-1.0, 1.0))
+                out_lengths.append(n)
+            width = max(w.shape[-1] for w in out)
+            out = [torch.nn.functional.pad(w, (0, width - w.shape[-1])) for w in out]
+            return torch.cat(out), torch.cat(out_lengths)
+
+        def joined(a: Tensor, b: Tensor) -> Tensor:
+            width = max(a.shape[-1], b.shape[-1])
+            pad = torch.nn.functional.pad
+            return torch.cat([pad(a, (0, width - a.shape[-1])), pad(b, (0, width - b.shape[-1]))])
+
+        noisy, noisy_lengths = augmented(fit_waveform, fit_lengths, seed=12)
+        fit_waveform = joined(fit_waveform, noisy)
+        fit_lengths = torch.cat([fit_lengths, noisy_lengths])
+        fit_labels = fit_labels.repeat(2)
+        noisy, noisy_lengths = augmented(cal_waveform, cal_lengths, seed=13)
+        cal_waveform = joined(cal_waveform, noisy)
+        cal_lengths = torch.cat([cal_lengths, noisy_lengths])
+    from synesthesia.data.human_digits import human_digit_clips
+
+    human, _ = human_digit_clips()
+    extra_in = {}
+    if human:
+        human_lengths = torch.tensor([len(c) for c in human])
+        human_waveform = torch.zeros(len(human), int(human_lengths.max()))
+        for row, clip in enumerate(human):
+            human_waveform[row, : len(clip)] = torch.from_numpy(clip)
+        if rate != 16000:
+            from synesthesia.io.audio import resample
+
+            human_waveform = resample(
+                human_waveform, orig_sample_rate=16000, target_sample_rate=rate
+            )
+            human_lengths = human_lengths * rate // 16000
+        extra_in["real people's digits"] = (human_waveform, human_lengths)
     piper = make_spoken_digits(
         "test", voices=("piper:joe",), variations=3, sample_rate=rate, seed=0
     )
@@ -248,12 +304,15 @@ def collect_embed(directory: Path, config: Path | None = None) -> dict:
     sentences = foreign.speech_clips(SENTENCES, SPEECH_VOICES, sample_rate=rate)
     audio = _audio_foreign(rate, speech=sentences)
     audio = {"words": words, **audio}
-    fit_set = {**run(fit.waveform, fit.waveform_lengths), "labels": fit.audio_labels}
+    fit_set = {**run(fit_waveform, fit_lengths), "labels": fit_labels}
     return {
         "fit": fit_set,
-        "calibration": run(calibration.waveform, calibration.waveform_lengths),
+        "calibration": run(cal_waveform, cal_lengths),
         "evaluation": run(evaluation.waveform, evaluation.waveform_lengths),
-        "extra_in": {"digits, piper:joe": run(piper.waveform, piper.waveform_lengths)},
+        "extra_in": {
+            "digits, piper:joe": run(piper.waveform, piper.waveform_lengths),
+            **{name: run(*clips) for name, clips in extra_in.items()},
+        },
         "foreign": {k: run(*v) for k, v in audio.items()},
         "info": {
             "features": "audio_embedding: unit audio embeddings (DualEncoder.encode_audio); "
@@ -261,10 +320,11 @@ def collect_embed(directory: Path, config: Path | None = None) -> dict:
             "logits": "cosine to the 10 digit prototypes (class means of the fit "
             f"embeddings), energy temperature {EMBED_TEMPERATURE}",
             "fit": f"make_spoken_digits('train', seed=0): {len(fit.voices)} clips, "
-            f"{len(set(fit.voices))} voices, class = digit",
+            f"{len(set(fit.voices))} voices, class = digit"
+            + (", plus one copy through the training augmentation" if augment else ""),
             "calibration": f"make_spoken_digits('test', seed=1): {len(calibration.voices)} "
             f"clips of the {len(set(calibration.voices))} held-out voices, other rate/pitch "
-            "draws",
+            "draws" + (", plus one copy through the training augmentation" if augment else ""),
             "evaluation": f"make_spoken_digits('test', seed=0): {len(evaluation.voices)} clips "
             f"of the {len(set(evaluation.voices))} held-out voices",
             "training_config": None if config is None else _shown(config),
@@ -422,13 +482,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--config goes with --fit embed")
     if args.fit is None:
         for model, name in SHIPPED.items():
-            result, _ = evaluate(model, pretrained_path(name))
+            result, _ = evaluate(model, pretrained_path(name), config=SHIPPED_CONFIG.get(model))
             print_table(model, name, result, choose(result["table"]))
         return 0
     models = list(SHIPPED) if args.fit == "all" else [args.fit]
     for model in models:
         directory = args.model or pretrained_path(SHIPPED[model])
-        fit_and_save(model, directory, score=args.score, config=args.config)
+        config = args.config
+        if config is None and args.model is None:
+            config = SHIPPED_CONFIG.get(model)
+        fit_and_save(model, directory, score=args.score, config=config)
     return 0
 
 
