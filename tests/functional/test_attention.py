@@ -6,9 +6,11 @@ import torch.nn.functional as F
 
 from synesthesia.errors import ParameterError
 from synesthesia.functional import (
+    attend,
     causal_mask,
     combine_masks,
     lengths_to_mask,
+    masked_softmax,
     scaled_dot_product_attention,
 )
 
@@ -152,3 +154,61 @@ def test_bad_inputs_raise_parameter_error():
         lengths_to_mask(torch.tensor([1.0]))
     with pytest.raises(ParameterError, match="query_length=-1"):
         causal_mask(-1)
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_attend_fused_equals_plain_including_fully_masked_rows(kind):
+    g = torch.Generator().manual_seed(5)
+    q = torch.randn(2, 3, 4, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(2, 3, 6, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(2, 3, 6, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    keep = torch.rand(2, 1, 4, 6, generator=g) > 0.4
+    keep[1, 0, 2] = False  # a query row with no key
+    mask = (
+        keep
+        if kind == "bool"
+        else torch.zeros(keep.shape, dtype=torch.float64).masked_fill(~keep, float("-inf"))
+    )
+    for kwargs in (dict(mask=mask), dict(causal=True), dict()):
+        fused, none = attend(q, k[..., :4, :], v[..., :4, :], **_square(kwargs))
+        plain, weights = attend(
+            q, k[..., :4, :], v[..., :4, :], need_weights=True, **_square(kwargs)
+        )
+        assert none is None and weights.shape == (2, 3, 4, 4)
+        torch.testing.assert_close(fused, plain, rtol=1e-10, atol=1e-10, msg=str(kwargs))
+        grads_fused = torch.autograd.grad(fused.square().sum(), (q, k, v), allow_unused=True)
+        grads_plain = torch.autograd.grad(plain.square().sum(), (q, k, v), allow_unused=True)
+        for a, b in zip(grads_fused, grads_plain, strict=True):
+            assert torch.isfinite(a).all()
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10, msg=str(kwargs))
+    fused, _ = attend(q, k, v, mask=mask)
+    assert torch.equal(fused[1, :, 2], torch.zeros(3, 5, dtype=torch.float64))
+
+
+def _square(kwargs):
+    """Restrict a (.., 4, 6) mask to the first 4 keys (L_q == L_k for the causal case)."""
+    if "mask" in kwargs:
+        return dict(mask=kwargs["mask"][..., :4])
+    return kwargs
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_masked_softmax_zero_rows_and_equals_softmax_over_valid_entries(kind):
+    g = torch.Generator().manual_seed(6)
+    scores = torch.randn(3, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    keep = torch.tensor([[True] * 5, [False] * 5, [True, False, True, False, False]])
+    mask = (
+        keep
+        if kind == "bool"
+        else torch.zeros(3, 5, dtype=torch.float64).masked_fill(~keep, float("-inf"))
+    )
+    weights = masked_softmax(scores, mask)
+    torch.testing.assert_close(weights[0], torch.softmax(scores[0], -1), rtol=0, atol=0)
+    assert torch.equal(weights[1], torch.zeros(5, dtype=torch.float64))
+    torch.testing.assert_close(
+        weights[2, [0, 2]], torch.softmax(scores[2, [0, 2]], -1), rtol=1e-15, atol=1e-15
+    )
+    assert (weights[2, [1, 3, 4]] == 0).all()
+    (grad,) = torch.autograd.grad((weights * torch.arange(5.0)).sum(), scores)
+    assert torch.isfinite(grad).all() and (grad[1] == 0).all()
+    assert torch.equal(masked_softmax(scores), torch.softmax(scores, -1))

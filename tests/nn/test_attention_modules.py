@@ -163,6 +163,16 @@ def test_fused_path_equals_plain_path_including_fully_masked_rows():
             torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10, msg=str(kwargs))
 
 
+def test_fused_path_equals_plain_path_for_causal_self_attention_without_a_mask():
+    # issue #21: with need_weights=True and no other mask the plain path used to drop causality
+    ours, _ = _pair()
+    x = _inputs(length_q=6, length_k=6)[0]
+    fused, _ = ours(x, causal=True, need_weights=False)
+    plain, weights = ours(x, causal=True, need_weights=True, average_attn_weights=False)
+    torch.testing.assert_close(fused, plain, rtol=1e-10, atol=1e-10)
+    assert (weights.triu(diagonal=1) == 0).all()
+
+
 def test_fully_masked_item_gives_bias_only_output_and_finite_gradients():
     ours, _ = _pair()
     q, k, v = _inputs()

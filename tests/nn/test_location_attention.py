@@ -49,6 +49,37 @@ def test_matches_the_written_out_formula_in_float64():
     torch.testing.assert_close(weights.sum(-1), torch.ones(batch, dtype=torch.float64))
 
 
+def test_fully_masked_row_gives_zero_weights_zero_context_and_finite_gradients():
+    # issue #21: a row with no valid token (e.g. an attention window that excludes every
+    # token) gave NaN; it now gives zeros like every other attention in the package
+    torch.manual_seed(0)
+    attention = LocationSensitiveAttention(
+        query_dim=6, memory_dim=4, attention_dim=5, location_channels=3, location_kernel_size=3
+    ).double()
+    batch, num_tokens = 3, 5
+    query = torch.randn(batch, 6, dtype=torch.float64, requires_grad=True)
+    memory = torch.randn(batch, num_tokens, 4, dtype=torch.float64, requires_grad=True)
+    previous = torch.softmax(torch.randn(batch, num_tokens, dtype=torch.float64), -1)
+    mask = torch.tensor([[True] * 5, [False] * 5, [True] * 2 + [False] * 3])
+    context, weights = attention(
+        query, memory, projected_memory=attention.project_memory(memory),
+        previous_weights=previous, cumulative_weights=previous, mask=mask,
+    )  # fmt: skip
+    assert torch.equal(weights[1], torch.zeros(num_tokens, dtype=torch.float64))
+    assert torch.equal(context[1], torch.zeros(4, dtype=torch.float64))
+    torch.testing.assert_close(weights[[0, 2]].sum(-1), torch.ones(2, dtype=torch.float64))
+    assert (weights[2, 2:] == 0).all()
+    grads = torch.autograd.grad(context.square().sum() + weights.sum(), (query, memory))
+    assert all(torch.isfinite(grad).all() for grad in grads)
+    # the other rows are those of the batch without the empty row
+    alone_context, alone_weights = attention(
+        query[[0, 2]], memory[[0, 2]], projected_memory=attention.project_memory(memory[[0, 2]]),
+        previous_weights=previous[[0, 2]], cumulative_weights=previous[[0, 2]], mask=mask[[0, 2]],
+    )  # fmt: skip
+    torch.testing.assert_close(weights[[0, 2]], alone_weights, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(context[[0, 2]], alone_context, rtol=1e-12, atol=1e-12)
+
+
 def test_errors():
     with pytest.raises(ParameterError, match="location_kernel_size"):
         LocationSensitiveAttention(query_dim=4, memory_dim=4, location_kernel_size=4)

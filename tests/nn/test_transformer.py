@@ -130,6 +130,43 @@ def test_encoder_stack_cached_causal_equals_full_and_batched_equals_per_item():
     torch.testing.assert_close(padded[1:, :5], single, rtol=1e-10, atol=1e-10)
 
 
+def test_stacks_make_each_padding_mask_once_and_give_every_layer_the_same(monkeypatch):
+    import synesthesia.nn.attention as attention_module
+
+    calls = []
+    original = attention_module.lengths_to_mask
+
+    def counting(lengths, **kwargs):
+        calls.append(lengths)
+        return original(lengths, **kwargs)
+
+    monkeypatch.setattr(attention_module, "lengths_to_mask", counting)
+    torch.manual_seed(4)
+    x = torch.randn(2, 6, 16, dtype=D64)
+    memory = torch.randn(2, 5, 10, dtype=D64)
+    lengths, memory_lengths = torch.tensor([6, 4]), torch.tensor([5, 2])
+    encoder = TransformerEncoder(3, 16, 2, dropout=0.0).double().eval()
+    with torch.no_grad():
+        from_lengths = encoder(x, lengths=lengths)
+        assert len(calls) == 1  # once for the stack, not once per layer
+        from_mask = encoder(x, padding_mask=lengths_to_mask(lengths))
+    torch.testing.assert_close(from_lengths, from_mask, rtol=0, atol=0)
+    calls.clear()
+    decoder = TransformerDecoder(3, 16, 2, memory_dim=10, dropout=0.0).double().eval()
+    with torch.no_grad():
+        from_lengths = decoder(x, memory, lengths=lengths, memory_lengths=memory_lengths)
+        assert len(calls) == 2  # self-attention keys and memory, once each
+        from_masks = decoder(
+            x,
+            memory,
+            padding_mask=lengths_to_mask(lengths),
+            memory_padding_mask=lengths_to_mask(memory_lengths),
+        )
+    torch.testing.assert_close(from_lengths, from_masks, rtol=0, atol=0)
+    with pytest.raises(ParameterError, match="not both"):
+        encoder(x, lengths=lengths, padding_mask=lengths_to_mask(lengths))
+
+
 def test_sinusoidal_encoding_matches_the_formula():
     length, dim = 11, 8
     pe = sinusoidal_positional_encoding(length, dim, offset=3, dtype=D64).numpy()

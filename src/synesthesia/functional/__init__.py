@@ -59,13 +59,22 @@ __all__ += [
 ]
 
 from synesthesia.functional.attention import (  # noqa: E402
+    attend,
     causal_mask,
     combine_masks,
     lengths_to_mask,
+    masked_softmax,
     scaled_dot_product_attention,
 )
 
-__all__ += ["causal_mask", "combine_masks", "lengths_to_mask", "scaled_dot_product_attention"]
+__all__ += [
+    "attend",
+    "causal_mask",
+    "combine_masks",
+    "lengths_to_mask",
+    "masked_softmax",
+    "scaled_dot_product_attention",
+]
 
 from synesthesia.functional.distributions import (  # noqa: E402
     categorical_nll,

@@ -1,4 +1,10 @@
-"""Scaled dot-product attention and attention masks, the plain (unfused) math path.
+"""Attention masks, the masked softmax and scaled dot-product attention (plain and fused).
+
+This module is the package's one mask path: :func:`lengths_to_mask` turns lengths into a
+padding mask (a stack computes it once and hands it to every layer), :func:`masked_softmax`
+is the one softmax over masked scores (used by the plain dot-product path and by the additive
+/ location attentions), and :func:`attend` is the one dot-product entry point, choosing the
+fused ``torch.nn.functional.scaled_dot_product_attention`` or the plain path.
 
 Mask convention for the whole package: a **boolean mask is True where a query may attend to
 a key (valid / keep) and False where it is masked out** — the convention of
@@ -15,11 +21,19 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["scaled_dot_product_attention", "lengths_to_mask", "causal_mask", "combine_masks"]
+__all__ = [
+    "attend",
+    "causal_mask",
+    "combine_masks",
+    "lengths_to_mask",
+    "masked_softmax",
+    "scaled_dot_product_attention",
+]
 
 
 def lengths_to_mask(
@@ -119,6 +133,41 @@ def _as_additive(mask: Tensor, dtype: torch.dtype) -> Tensor:
         return mask.to(dtype)
     zero = torch.zeros((), dtype=dtype, device=mask.device)
     return torch.where(mask, zero, torch.tensor(float("-inf"), dtype=dtype, device=mask.device))
+
+
+def _open_empty_rows(mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Let rows with no valid key see every key (so no kernel divides by zero).
+
+    Returns the opened mask and ``row_valid`` (..., L_q, 1), True where the row had a valid
+    key; callers multiply their result by ``row_valid`` so that empty rows come out zero.
+    """
+    keep = mask if mask.dtype == torch.bool else torch.isfinite(mask)
+    row_valid = keep.any(dim=-1, keepdim=True)
+    if mask.dtype == torch.bool:
+        return mask | ~row_valid, row_valid
+    return torch.where(row_valid, mask, torch.zeros((), dtype=mask.dtype)), row_valid
+
+
+def masked_softmax(scores: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Softmax over the last dimension of ``scores`` restricted to the unmasked entries.
+
+    Args:
+        scores: (..., L_k) attention scores (energies).
+        mask: boolean (True = valid) or additive float mask broadcastable to ``scores``;
+            None for no mask.
+
+    Returns:
+        weights shaped like ``scores``: rows sum to 1 over valid entries and are 0 at masked
+        ones; a row with no valid entry is all zeros (never NaN) and its gradients are finite.
+    """
+    if mask is None:
+        return torch.softmax(scores, dim=-1)
+    opened, row_valid = _open_empty_rows(mask)
+    if opened.dtype == torch.bool:
+        scores = scores.masked_fill(~opened, float("-inf"))
+    else:
+        scores = scores + opened
+    return torch.softmax(scores, dim=-1) * row_valid.to(scores.dtype)
 
 
 def _check_inputs(q: Tensor, k: Tensor, v: Tensor) -> None:
@@ -233,18 +282,7 @@ def scaled_dot_product_attention(
         mask = combine_masks(mask, causal_mask(length_q, length_k, device=query.device))
 
     scores = torch.matmul(query * scale, key.transpose(-2, -1))  # (..., L_q, L_k)
-    row_valid = None
-    if mask is not None:
-        # a row with no valid key would give NaN: let it see every key, then zero it
-        keep = mask if mask.dtype == torch.bool else torch.isfinite(mask)
-        row_valid = keep.any(dim=-1, keepdim=True)
-        if mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask & row_valid, float("-inf"))
-        else:
-            scores = scores + torch.where(row_valid, mask, torch.zeros((), dtype=mask.dtype))
-    weights = torch.softmax(scores, dim=-1)
-    if row_valid is not None:
-        weights = weights * row_valid.to(weights.dtype)
+    weights = masked_softmax(scores, mask)  # (..., L_q, L_k)
     attended = weights
     if dropout_p > 0.0:
         keep = torch.rand(weights.shape, generator=generator, device=weights.device) >= dropout_p
@@ -253,3 +291,52 @@ def scaled_dot_product_attention(
     if return_weights:
         return output, weights
     return output
+
+
+def attend(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    *,
+    mask: Tensor | None = None,
+    causal: bool = False,
+    dropout_p: float = 0.0,
+    need_weights: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """Dot-product attention through the fused kernel, or the plain path when weights are needed.
+
+    ``need_weights=False`` calls ``torch.nn.functional.scaled_dot_product_attention`` (fused);
+    ``need_weights=True`` calls :func:`scaled_dot_product_attention` (plain), which returns
+    the weights. Both give the same output, and both give a zero output for a query row whose
+    keys are all masked out. Inputs are trusted (callers such as
+    :class:`~synesthesia.nn.MultiHeadAttention` validate them).
+
+    Args:
+        query: (B, H, L_q, D_h).
+        key: (B, H, L_k, D_h).
+        value: (B, H, L_k, D_v).
+        mask: boolean (True = may attend) or additive mask broadcastable to
+            (B, H, L_q, L_k), already combined with any causal mask; None for no mask.
+        causal: causal attention with L_q == L_k and no ``mask`` (the fused kernel's
+            ``is_causal``; with a mask, combine :func:`causal_mask` into it instead).
+        dropout_p: dropout on the weights (pass 0 in evaluation).
+        need_weights: use the plain path and return the weights (B, H, L_q, L_k).
+
+    Returns:
+        output (B, H, L_q, D_v) and the weights or None.
+    """
+    if need_weights:
+        out, weights = scaled_dot_product_attention(
+            query, key, value, mask=mask, causal=causal, dropout_p=dropout_p, return_weights=True
+        )
+        return out, weights
+    row_valid = None
+    if mask is not None:
+        # fused kernels give NaN for rows with no valid key: open such rows, then zero them
+        mask, row_valid = _open_empty_rows(mask)
+    out = F.scaled_dot_product_attention(
+        query, key, value, attn_mask=mask, dropout_p=dropout_p, is_causal=causal
+    )
+    if row_valid is not None:
+        out = out * row_valid.to(out.dtype)
+    return out, None

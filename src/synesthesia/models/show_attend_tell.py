@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from synesthesia.errors import ParameterError
+from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
 from synesthesia.models.caption_search import CaptionOutput, beam_search, greedy_search
 from synesthesia.models.registry import register_model
@@ -253,9 +254,8 @@ class ShowAttendTell(PretrainedModel):
         projected = self.attention.project_annotations(annotations)
         state = self.init_state(annotations)
         num_steps = captions.shape[1] - 1
-        valid = (
-            torch.arange(num_steps, device=captions.device)[None, :]
-            < (caption_lengths.to(captions.device) - 1)[:, None]
+        valid = lengths_to_mask(
+            caption_lengths.to(captions.device) - 1, max_length=num_steps
         )  # (B, L - 1)
         logits, alphas = [], []
         for t in range(num_steps):
@@ -287,10 +287,7 @@ class ShowAttendTell(PretrainedModel):
         """
         targets = captions[:, 1:]
         steps = targets.shape[1]
-        valid = (
-            torch.arange(steps, device=targets.device)[None, :]
-            < (caption_lengths.to(targets.device) - 1)[:, None]
-        )
+        valid = lengths_to_mask(caption_lengths.to(targets.device) - 1, max_length=steps)
         cross_entropy = F.cross_entropy(logits[valid], targets[valid])
         regularization = ((1.0 - alphas.sum(dim=1)) ** 2).sum(dim=1).mean()
         total = cross_entropy + self.alpha_regularization * regularization

@@ -29,16 +29,12 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from synesthesia.config import AudioConfig
 from synesthesia.errors import ParameterError
+from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
 from synesthesia.models.registry import register_model
 from synesthesia.nn.location_attention import LocationSensitiveAttention
 
-__all__ = ["Tacotron2", "guided_attention_weights", "length_mask"]
-
-
-def length_mask(lengths: Tensor, size: int) -> Tensor:
-    """BoolTensor (B, size), True where index < lengths (valid)."""
-    return torch.arange(size, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+__all__ = ["Tacotron2", "guided_attention_weights"]
 
 
 def guided_attention_weights(
@@ -55,8 +51,8 @@ def guided_attention_weights(
     rows = n.view(1, -1, 1) / step_lengths.clamp(min=1).view(-1, 1, 1).float()
     cols = ell.view(1, 1, -1) / token_lengths.clamp(min=1).view(-1, 1, 1).float()
     weights = 1.0 - torch.exp(-((cols - rows) ** 2) / (2.0 * sigma**2))
-    valid = length_mask(step_lengths, num_steps).unsqueeze(2) & length_mask(
-        token_lengths, num_tokens
+    valid = lengths_to_mask(step_lengths, max_length=num_steps).unsqueeze(2) & lengths_to_mask(
+        token_lengths, max_length=num_tokens
     ).unsqueeze(1)
     return weights * valid
 
@@ -164,7 +160,7 @@ class Tacotron2(PretrainedModel):
     # ----------------------------------------------------------------- encoder
     def encode(self, tokens: Tensor, token_lengths: Tensor) -> Tensor:
         """tokens (B, L), token_lengths (B,) → memory (B, L, D), zero at padded tokens."""
-        mask = length_mask(token_lengths, tokens.shape[1]).unsqueeze(1)  # (B, 1, L)
+        mask = lengths_to_mask(token_lengths, max_length=tokens.shape[1]).unsqueeze(1)  # (B, 1, L)
         x = self.embedding(tokens).transpose(1, 2)  # (B, D, L)
         for block in self.encoder_convolutions:
             x = F.dropout(F.relu(block(x * mask)), self.dropout, self.training)
@@ -243,7 +239,7 @@ class Tacotron2(PretrainedModel):
 
     def _postnet(self, mel: Tensor, mel_lengths: Tensor) -> Tensor:
         """Residual post-net on mel (B, M, N), zeroing frames past mel_lengths before each conv."""
-        mask = length_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
+        mask = lengths_to_mask(mel_lengths, max_length=mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         x = mel * mask
         for index, block in enumerate(self.postnet):
             x = block(x * mask)
@@ -301,7 +297,7 @@ class Tacotron2(PretrainedModel):
         mel = F.pad(mel, (0, num_steps * r - mel.shape[-1]))  # (B, M, N')
         memory = self.encode(tokens, token_lengths)
         projected = self.attention.project_memory(memory)
-        mask = length_mask(token_lengths, tokens.shape[1])
+        mask = lengths_to_mask(token_lengths, max_length=tokens.shape[1])
         # decoder inputs: a zero "go" frame, then the last frame of each group of r
         previous = mel[:, :, r - 1 :: r].transpose(1, 2)[:, :-1]  # (B, steps-1, M)
         previous = torch.cat([mel.new_zeros(mel.shape[0], 1, self.n_mels), previous], 1)
@@ -331,7 +327,9 @@ class Tacotron2(PretrainedModel):
         batch = tokens.shape[0]
         mel_before = torch.stack(frames, 1).view(batch, num_steps, r, self.n_mels)
         mel_before = mel_before.reshape(batch, num_steps * r, self.n_mels).transpose(1, 2)
-        frame_mask = length_mask(mel_lengths, num_steps * r).unsqueeze(1).to(mel.dtype)
+        frame_mask = (
+            lengths_to_mask(mel_lengths, max_length=num_steps * r).unsqueeze(1).to(mel.dtype)
+        )
         mel_before = mel_before * frame_mask
         return {
             "mel_before": mel_before,
@@ -368,7 +366,7 @@ class Tacotron2(PretrainedModel):
             raise ParameterError("token_lengths=None: needed for guided_attention_weight > 0")
         total = outputs["mel_before"].shape[-1]
         target = F.pad(mel, (0, total - mel.shape[-1]))
-        mask = length_mask(mel_lengths, total).unsqueeze(1).expand_as(target)
+        mask = lengths_to_mask(mel_lengths, max_length=total).unsqueeze(1).expand_as(target)
         distance = F.mse_loss if mel_loss == "l2" else F.l1_loss
         mel_term = sum(
             distance(outputs[key].masked_select(mask), target.masked_select(mask))
@@ -431,7 +429,7 @@ class Tacotron2(PretrainedModel):
         r, batch = self.reduction_factor, tokens.shape[0]
         memory = self.encode(tokens, token_lengths)
         projected = self.attention.project_memory(memory)
-        mask = length_mask(token_lengths, tokens.shape[1])
+        mask = lengths_to_mask(token_lengths, max_length=tokens.shape[1])
         state = self._initial_state(memory)
         previous = memory.new_zeros(batch, self.n_mels)
         lengths = torch.full((batch,), max_decoder_steps * r, dtype=torch.long,
@@ -462,7 +460,7 @@ class Tacotron2(PretrainedModel):
             if done.all():
                 break
         mel = torch.cat(frames, 1).transpose(1, 2)  # (B, M, N)
-        mel = mel * length_mask(lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
+        mel = mel * lengths_to_mask(lengths, max_length=mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         return self._postnet(mel, lengths), lengths, torch.stack(alignments, 1)
 
     def example_inputs(self, batch_size: int = 2) -> dict[str, Any]:
@@ -473,7 +471,7 @@ class Tacotron2(PretrainedModel):
         tokens = torch.randint(1, num_symbols, (batch_size, 7), generator=generator)
         token_lengths = torch.full((batch_size,), 7, dtype=torch.long)
         token_lengths[1:] = 5
-        tokens = tokens * length_mask(token_lengths, 7)
+        tokens = tokens * lengths_to_mask(token_lengths, max_length=7)
         mel = torch.randn(batch_size, self.n_mels, 10, generator=generator)
         mel_lengths = torch.full((batch_size,), 10, dtype=torch.long)
         mel_lengths[1:] = 8

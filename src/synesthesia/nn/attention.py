@@ -13,14 +13,20 @@ from torch import Tensor, nn
 
 from synesthesia.errors import ParameterError
 from synesthesia.functional.attention import (
+    attend,
     causal_mask,
     check_mask,
     combine_masks,
     lengths_to_mask,
-    scaled_dot_product_attention,
 )
 
-__all__ = ["KVCache", "StaticKVCache", "MultiHeadAttention", "AdditiveAttention"]
+__all__ = [
+    "KVCache",
+    "StaticKVCache",
+    "MultiHeadAttention",
+    "AdditiveAttention",
+    "resolve_key_mask",
+]
 
 _PACKED_MIN_ROWS = 32
 
@@ -35,6 +41,52 @@ def _probability(name: str, value: object) -> float:
     if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
         raise ParameterError(f"{name}={value!r} must be a probability in [0, 1)")
     return float(value)
+
+
+def resolve_key_mask(
+    key_lengths: Tensor | None,
+    key_padding_mask: Tensor | None,
+    *,
+    batch_size: int,
+    length: int,
+    device: torch.device,
+) -> Tensor | None:
+    """The key padding mask (B, L_k) from lengths or a given mask (True = valid key), or None.
+
+    The one place lengths become a key mask for the modules of this package: a Transformer
+    stack calls it once and passes the result to every layer.
+
+    Args:
+        key_lengths: LongTensor (B,) of valid key lengths, or None.
+        key_padding_mask: BoolTensor (B, L_k), True = valid key, or None (exclusive with
+            ``key_lengths``).
+        batch_size: B.
+        length: L_k, every key (cached + new with a KV cache).
+        device: device of a mask made from lengths.
+
+    Raises:
+        ParameterError: both given, or a wrong shape or dtype.
+    """
+    if key_lengths is not None and key_padding_mask is not None:
+        raise ParameterError("pass key_lengths or key_padding_mask, not both")
+    if key_lengths is not None:
+        if not isinstance(key_lengths, Tensor) or key_lengths.shape != (batch_size,):
+            shape = tuple(getattr(key_lengths, "shape", ()))
+            raise ParameterError(f"key_lengths with shape {shape} must be ({batch_size},)")
+        return lengths_to_mask(key_lengths, max_length=length, device=device)
+    if key_padding_mask is not None:
+        if not isinstance(key_padding_mask, Tensor) or key_padding_mask.dtype != torch.bool:
+            dtype = getattr(key_padding_mask, "dtype", type(key_padding_mask).__name__)
+            raise ParameterError(
+                f"key_padding_mask dtype={dtype} must be torch.bool (True = valid)"
+            )
+        if key_padding_mask.shape != (batch_size, length):
+            raise ParameterError(
+                f"key_padding_mask with shape {tuple(key_padding_mask.shape)} must be "
+                f"(B, L_k) = ({batch_size}, {length})"
+            )
+        return key_padding_mask
+    return None
 
 
 class KVCache:
@@ -264,35 +316,6 @@ class MultiHeadAttention(nn.Module):
                 f"L_k={key.shape[1]} must be positive"
             )
 
-    def _key_mask(
-        self,
-        key_lengths: Tensor | None,
-        key_padding_mask: Tensor | None,
-        batch: int,
-        length: int,
-        device: torch.device,
-    ) -> Tensor | None:
-        if key_lengths is not None and key_padding_mask is not None:
-            raise ParameterError("pass key_lengths or key_padding_mask, not both")
-        if key_lengths is not None:
-            if not isinstance(key_lengths, Tensor) or key_lengths.shape != (batch,):
-                shape = tuple(getattr(key_lengths, "shape", ()))
-                raise ParameterError(f"key_lengths with shape {shape} must be ({batch},)")
-            return lengths_to_mask(key_lengths, max_length=length, device=device)
-        if key_padding_mask is not None:
-            if not isinstance(key_padding_mask, Tensor) or key_padding_mask.dtype != torch.bool:
-                dtype = getattr(key_padding_mask, "dtype", type(key_padding_mask).__name__)
-                raise ParameterError(
-                    f"key_padding_mask dtype={dtype} must be torch.bool (True = valid)"
-                )
-            if key_padding_mask.shape != (batch, length):
-                raise ParameterError(
-                    f"key_padding_mask with shape {tuple(key_padding_mask.shape)} must be "
-                    f"(B, L_k) = ({batch}, {length})"
-                )
-            return key_padding_mask
-        return None
-
     def forward(
         self,
         query: Tensor,
@@ -365,8 +388,12 @@ class MultiHeadAttention(nn.Module):
             self._check(query, key, value)
             q, k, v = self._project_qkv(query, key, value, project_kv=True)
             cached = cache.length if isinstance(cache, KVCache) else 0
-            key_mask = self._key_mask(
-                key_lengths, key_padding_mask, key.shape[0], cached + key.shape[1], key.device
+            key_mask = resolve_key_mask(
+                key_lengths,
+                key_padding_mask,
+                batch_size=key.shape[0],
+                length=cached + key.shape[1],
+                device=key.device,
             )
             if isinstance(cache, StaticKVCache):
                 cache.keys, cache.values, cache.key_mask = k, v, key_mask
@@ -390,30 +417,17 @@ class MultiHeadAttention(nn.Module):
         if causal and length_q > 1 and not use_is_causal:
             mask = combine_masks(mask, causal_mask(length_q, length_k, device=q.device))
         dropout = self.dropout if self.training else 0.0
-
-        if need_weights:
-            out, weights = scaled_dot_product_attention(
-                q, k, v, mask=mask, dropout_p=dropout, return_weights=True
-            )
-            if average_attn_weights:
-                weights = weights.mean(dim=1)
-        else:
-            weights = None
-            row_valid = None
-            if mask is not None:
-                # fused kernels give NaN for rows with no valid key: let such rows attend
-                # everywhere, then zero them
-                keep = mask if mask.dtype == torch.bool else torch.isfinite(mask)
-                row_valid = keep.any(dim=-1, keepdim=True)
-                if mask.dtype == torch.bool:
-                    mask = mask | ~row_valid
-                else:
-                    mask = torch.where(row_valid, mask, torch.zeros((), dtype=mask.dtype))
-            out = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=use_is_causal and length_q > 1
-            )
-            if row_valid is not None:
-                out = out * row_valid.to(out.dtype)
+        out, weights = attend(
+            q,
+            k,
+            v,
+            mask=mask,
+            causal=use_is_causal and length_q > 1,
+            dropout_p=dropout,
+            need_weights=need_weights,
+        )  # (B, H, L_q, D_h), (B, H, L_q, L_k) or None
+        if weights is not None and average_attn_weights:
+            weights = weights.mean(dim=1)
         out = out.transpose(1, 2).reshape(batch, length_q, self.embed_dim)  # (B, L_q, D)
         out = self.out_proj(out)
         if self.output_dropout and self.training:
@@ -514,6 +528,8 @@ class AdditiveAttention(nn.Module):
             )
         hidden = torch.tanh(projected + self.state_proj(state).unsqueeze(1))  # (B, P, A)
         scores = self.score(self.dropout(hidden)).squeeze(-1)  # (B, P)
+        # the softmax is written out, not masked_softmax: torch.softmax rounds differently
+        # and the shipped caption model's outputs must stay bit-identical (issue #21)
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
         row_max = scores.detach().amax(dim=-1, keepdim=True)

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from synesthesia.errors import ParameterError
+from synesthesia.functional.attention import masked_softmax
 
 __all__ = ["LocationSensitiveAttention"]
 
@@ -69,15 +70,16 @@ class LocationSensitiveAttention(nn.Module):
             projected_memory: ``project_memory(memory)`` (B, L, attention_dim).
             previous_weights: α_{i-1} (B, L).
             cumulative_weights: Σ_{j<i} α_j (B, L).
-            mask: BoolTensor (B, L), True = valid token (every row needs one).
+            mask: BoolTensor (B, L), True = valid token.
 
         Returns:
-            context (B, D) and weights α_i (B, L) (rows sum to 1, zero at masked tokens).
+            context (B, D) and weights α_i (B, L) (rows sum to 1, zero at masked tokens; a
+            row with no valid token gives zero weights and a zero context).
         """
         location = torch.stack([previous_weights, cumulative_weights], dim=1)  # (B, 2, L)
         location = self.location_layer(self.location_conv(location).transpose(1, 2))  # (B, L, A)
         hidden = torch.tanh(self.query_layer(query).unsqueeze(1) + projected_memory + location)
-        energies = self.score(hidden).squeeze(-1).masked_fill(~mask, float("-inf"))  # (B, L)
-        weights = torch.softmax(energies, dim=-1)
+        energies = self.score(hidden).squeeze(-1)  # (B, L)
+        weights = masked_softmax(energies, mask)  # (B, L)
         context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)  # (B, D)
         return context, weights

@@ -14,7 +14,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from synesthesia.errors import ParameterError
-from synesthesia.nn.attention import KVCache, MultiHeadAttention, StaticKVCache
+from synesthesia.nn.attention import (
+    KVCache,
+    MultiHeadAttention,
+    StaticKVCache,
+    resolve_key_mask,
+)
 
 __all__ = [
     "TransformerCache",
@@ -279,6 +284,21 @@ class TransformerDecoderLayer(nn.Module):
         return (x, weights) if need_weights else x
 
 
+def _stack_key_mask(
+    x: Tensor,
+    lengths: Tensor | None,
+    padding_mask: Tensor | None,
+    cache: TransformerCache | None,
+) -> Tensor | None:
+    """Self-attention key mask (B, cached + L) of a stack, once for all its layers."""
+    if not isinstance(x, Tensor) or x.ndim != 3:
+        return padding_mask if lengths is None else None  # the first layer raises the error
+    cached = 0 if cache is None else cache.length
+    return resolve_key_mask(
+        lengths, padding_mask, batch_size=x.shape[0], length=cached + x.shape[1], device=x.device
+    )
+
+
 def _check_layers(num_layers: object) -> int:
     if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
         raise ParameterError(f"num_layers={num_layers!r} must be a positive integer")
@@ -345,11 +365,14 @@ class TransformerEncoder(nn.Module):
         causal: bool = False,
         cache: TransformerCache | None = None,
     ) -> Tensor:
-        """(B, L, D) → (B, L, D); arguments as :meth:`TransformerEncoderLayer.forward`."""
+        """(B, L, D) → (B, L, D); arguments as :meth:`TransformerEncoderLayer.forward`.
+
+        The padding mask is computed once (from ``lengths`` or ``padding_mask``) and passed to
+        every layer."""
+        padding_mask = _stack_key_mask(x, lengths, padding_mask, cache)
         for index, layer in enumerate(self.layers):
             x = layer(
                 x,
-                lengths=lengths,
                 padding_mask=padding_mask,
                 attn_mask=attn_mask,
                 causal=causal,
@@ -426,7 +449,18 @@ class TransformerDecoder(nn.Module):
         """(B, L, D) attending to memory → (B, L, D), and with ``need_weights`` the list of
         per-layer cross-attention weights (B, L, L_m). Arguments as
         :meth:`TransformerDecoderLayer.forward`; with a cache, ``memory`` is projected on the
-        first call and may be None afterwards."""
+        first call and may be None afterwards. The self-attention and memory padding masks
+        are computed once and passed to every layer."""
+        padding_mask = _stack_key_mask(x, lengths, padding_mask, cache)
+        if isinstance(memory, Tensor) and memory.ndim == 3:
+            memory_padding_mask = resolve_key_mask(
+                memory_lengths,
+                memory_padding_mask,
+                batch_size=memory.shape[0],
+                length=memory.shape[1],
+                device=memory.device,
+            )
+            memory_lengths = None
         all_weights = []
         for index, layer in enumerate(self.layers):
             layer_cache = None
@@ -435,7 +469,6 @@ class TransformerDecoder(nn.Module):
             result = layer(
                 x,
                 memory,
-                lengths=lengths,
                 padding_mask=padding_mask,
                 memory_lengths=memory_lengths,
                 memory_padding_mask=memory_padding_mask,

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synesthesia.errors import ParameterError
+from synesthesia.functional.attention import lengths_to_mask
 
 __all__ = [
     "CausalConv1d",
@@ -428,8 +429,8 @@ class ConditioningUpsampler(nn.Module):
         """The frame-rate stage: (B, M, N) → (B, M, N)."""
         valid = None
         if mel_lengths is not None:
-            frames = torch.arange(mel.shape[-1], device=mel.device)
-            valid = (frames < mel_lengths.unsqueeze(1)).unsqueeze(1)
+            valid = lengths_to_mask(mel_lengths, max_length=mel.shape[-1], device=mel.device)
+            valid = valid.unsqueeze(1)  # (B, 1, N)
 
         def masked(x: torch.Tensor) -> torch.Tensor:
             if valid is None:
