@@ -22,12 +22,13 @@ TEST_PER_CLASS = 30
 def run(report: Report, *, workdir: Path, seed: int) -> None:
     """Fill ``report`` with the probe accuracies, a confusion/PCA figure and example clips."""
     from synesthesia.data.synthetic_scenes import make_synthetic_scenes
-    from synesthesia.models import create_model, load_pretrained
+    from synesthesia.models import create_model
     from synesthesia.pipelines.pretrained import pretrained_path
+    from synesthesia.pipelines.scene import SceneClassifier
     from synesthesia.viz.scene import plot_scene_summary
 
     start = time.perf_counter()
-    student = load_pretrained(pretrained_path(MODEL_NAME)).eval()
+    student = SceneClassifier.from_pretrained(pretrained_path(MODEL_NAME)).model
     common = {
         "sample_rate": student.sample_rate,
         "cache_dir": Path(workdir) / "synthetic_scenes",
