@@ -28,7 +28,8 @@ import time
 import numpy as np
 import torch
 
-from synesthesia.models import create_model, wavenet_numba
+from synesthesia.models import create_model
+from synesthesia.models.wavenet import numba_backend as wavenet_numba
 
 R9Y9 = {"wavenet_mulaw_16x2": 310.0, "wavenet_mol_24x4": 164.0}
 TARGET = {"wavenet_mulaw_16x2": 22050.0, "wavenet_mol_24x4": 3300.0}
@@ -61,7 +62,7 @@ def _matvec_rate(model, weight_dtype=None, seconds: float = 2.0) -> float:
     so caches behave as in the real loop; what is excluded is everything else (gate, ring
     buffers, sampling).
     """
-    from synesthesia.models._wavenet_kernel import matvec_add
+    from synesthesia.models.wavenet.numba_kernel import matvec_add
 
     w = wavenet_numba.export_weights(model, weight_dtype)
     ahead = wavenet_numba.prefetch_distance(w)

@@ -39,7 +39,7 @@ def wavenet_terminal(monkeypatch):
         stream = _Terminal()
         monkeypatch.setattr(sys, "stderr", stream)
         monkeypatch.setattr(
-            "synesthesia.models.wavenet.tqdm", functools.partial(tqdm, mininterval=0)
+            "synesthesia.models.wavenet.generation.tqdm", functools.partial(tqdm, mininterval=0)
         )
         return stream
 

@@ -13,7 +13,9 @@ import torch
 from synesthesia.config import AudioConfig
 from synesthesia.errors import CheckpointError, ConfigMismatchError, ParameterError
 from synesthesia.functional.distributions import draw_uniforms
-from synesthesia.models import WaveNet, create_model, list_models, wavenet_numba
+from synesthesia.models import WaveNet, create_model, list_models
+from synesthesia.models.wavenet import generation
+from synesthesia.models.wavenet import numba_backend as wavenet_numba
 
 HEADS = ["mulaw", "mol", "gaussian"]
 
@@ -138,7 +140,7 @@ def test_half_weights_numba_equals_torch_with_rounded_weights(output):
     ref = model.incremental_forward(wav, mel, backend="torch", **half)
     fast = model.incremental_forward(wav, mel, backend="numba", **half)
     full = model.incremental_forward(wav, mel, mel_lengths=lengths, backend="torch")
-    rounded = model._rounded_copy(torch.float16)
+    rounded = generation.rounded_copy(model, torch.float16)
     with torch.no_grad():
         parallel = rounded(wav, mel, mel_lengths=lengths)
     gap = 0.0
@@ -262,8 +264,8 @@ def test_falls_back_to_torch_with_one_warning_when_numba_is_missing(monkeypatch)
     u = draw_uniforms(3, mel.shape[-1] * 16, 2, generator=torch.Generator().manual_seed(6))
     ref, _ = model.generate(mel, mel_lengths=lengths, uniforms=u, progress=False, backend="torch")
     monkeypatch.setitem(sys.modules, "numba", None)  # "import numba" raises ImportError
-    monkeypatch.delitem(sys.modules, "synesthesia.models._wavenet_kernel", raising=False)
-    wavenet_numba._reset_for_tests()
+    monkeypatch.delitem(sys.modules, "synesthesia.models.wavenet.numba_kernel", raising=False)
+    wavenet_numba.reset_availability()
     try:
         with pytest.warns(RuntimeWarning, match="numba"):
             out, _ = model.generate(mel, mel_lengths=lengths, uniforms=u, progress=False)
@@ -273,7 +275,7 @@ def test_falls_back_to_torch_with_one_warning_when_numba_is_missing(monkeypatch)
         torch.testing.assert_close(out, ref, rtol=0, atol=0)
     finally:
         monkeypatch.undo()
-        wavenet_numba._reset_for_tests()
+        wavenet_numba.reset_availability()
     assert wavenet_numba.numba_available()
 
 

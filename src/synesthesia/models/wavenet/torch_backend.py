@@ -3,7 +3,7 @@
 It runs the streaming ``step`` of every block (ring-buffered causal convs) for all rows of a
 batch at once, one time step after another, and samples with the functional samplers of
 :mod:`synesthesia.functional.distributions`. The compiled backend
-(:mod:`synesthesia.models.wavenet_numba`) must reproduce it.
+(:mod:`synesthesia.models.wavenet.numba_backend`) must reproduce it.
 
 References:
     Paine et al., "Fast WaveNet Generation Algorithm", 2016.
@@ -88,7 +88,7 @@ def torch_stream(
         params = F.linear(hidden, proj_w, proj_b)
         if outputs is not None:
             outputs[:, :, t] = params
-        sample = model._sample(params, uniforms[:, t], temperature)
+        sample = model.sample_output(params, uniforms[:, t], temperature=temperature)
         samples[:, t] = sample.to(torch.float64)
         previous = forced[:, t] if forced is not None else samples[:, t]
         if on_progress is not None and (t + 1) % 256 == 0:

@@ -1,6 +1,6 @@
 """Fast WaveNet generation: the whole sample-by-sample loop as one compiled numba kernel.
 
-The torch reference path (:meth:`WaveNet._torch_stream`) issues a few hundred small torch
+The torch reference path (:func:`.torch_backend.torch_stream`) issues a few hundred small torch
 calls per sample, so its speed is bound by per-call overhead (microseconds each), not by the
 arithmetic. Here the weights are exported once as contiguous float NumPy arrays (the model's
 dtype, float32 or float64) and one ``@njit`` kernel runs the loop: per layer a ring buffer of
@@ -37,6 +37,7 @@ import torch
 
 __all__ = [
     "numba_available",
+    "reset_availability",
     "warn_unavailable",
     "export_weights",
     "PER_SAMPLE_MATRICES",
@@ -51,7 +52,7 @@ _HEAD_CODES = {"mulaw": 0, "mol": 1, "gaussian": 2}
 
 
 def _import_kernel():
-    from synesthesia.models._wavenet_kernel import row_loop  # imports numba
+    from synesthesia.models.wavenet.numba_kernel import row_loop  # imports numba
 
     return row_loop
 
@@ -80,8 +81,8 @@ def warn_unavailable() -> None:
         )
 
 
-def _reset_for_tests() -> None:
-    """Forget the availability check (tests monkeypatch the import)."""
+def reset_availability() -> None:
+    """Forget the availability check and the warning (tests monkeypatch the import)."""
     _STATE.update(checked=False, kernel=None, warned=False)
 
 

@@ -1,4 +1,4 @@
-"""The compiled WaveNet generation kernel (imports numba; see :mod:`wavenet_numba`).
+"""The compiled WaveNet generation kernel (imports numba; see :mod:`.numba_backend`).
 
 Compiled on first call for the dtype of the weights and cached on disk. Activations, biases
 and accumulators are float32 or float64; weight matrices are the same dtype or, for float32

@@ -1,10 +1,10 @@
-"""WaveNet vocoder: a mel-conditioned autoregressive waveform model with fast generation.
+"""The WaveNet network: layers, teacher-forced forward, loss, and the generation entry points.
 
 ``forward`` is the teacher-forced pass over whole waveforms (training); ``generate`` draws a
 waveform sample by sample. Generation has two backends that compute the same function:
 "torch" (the reference: the streaming ``step`` of every block, one batched torch call per op
 and step) and "numba" (one compiled kernel runs the whole loop over float NumPy copies of the
-weights, see :mod:`synesthesia.models.wavenet_numba`). Both consume the same pre-drawn
+weights, see :mod:`synesthesia.models.wavenet.numba_backend`). Both consume the same pre-drawn
 uniforms, so they return the same samples; "auto" picks numba on CPU when it imports.
 ``weight_dtype=torch.float16`` rounds the per-sample weight matrices to half precision (the
 numba kernel then streams half the bytes per sample: 1.3–1.6× faster at batch 1; products and
@@ -30,16 +30,16 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from synesthesia.config import AudioConfig
 from synesthesia.errors import ParameterError
 from synesthesia.functional import distributions as D
+from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.functional.mu_law import mu_law_decode, mu_law_encode
 from synesthesia.models.base import PretrainedModel
 from synesthesia.models.mel_input import check_mel
-from synesthesia.models.registry import register_model
-from synesthesia.models.wavenet_torch import torch_stream
+from synesthesia.models.wavenet import generation
+from synesthesia.models.wavenet.generation import BACKENDS
 from synesthesia.nn.wavenet_blocks import ConditioningUpsampler, GatedResidualBlock
 
 __all__ = ["WaveNet", "check_mel", "HEADS", "BACKENDS"]
@@ -47,11 +47,6 @@ __all__ = ["WaveNet", "check_mel", "HEADS", "BACKENDS"]
 logger = logging.getLogger(__name__)
 
 HEADS = ("mulaw", "mol", "gaussian")
-BACKENDS = ("auto", "torch", "numba")
-#: ``weight_dtype`` values accepted by generation (None: the model's own dtype)
-WEIGHT_DTYPES = (None, torch.float16)
-#: steps per numba kernel call (between progress-bar updates).
-NUMBA_CHUNK = 4096
 
 
 class WaveNet(PretrainedModel):
@@ -367,7 +362,7 @@ class WaveNet(PretrainedModel):
             nll = D.gaussian_nll(output, targets.to(output.dtype), log_scale_min=self.log_scale_min)
         if waveform_lengths is None:
             return nll.mean()
-        mask = torch.arange(nll.shape[1], device=nll.device) < waveform_lengths.unsqueeze(1)
+        mask = lengths_to_mask(waveform_lengths, max_length=nll.shape[1], device=nll.device)
         mask = mask.to(nll.dtype)
         return (nll * mask).sum() / mask.sum().clamp(min=1)
 
@@ -414,18 +409,6 @@ class WaveNet(PretrainedModel):
             cond = cond + glob.unsqueeze(1)
         return cond.contiguous()
 
-    def _check_weight_dtype(self, weight_dtype: torch.dtype | None) -> torch.dtype | None:
-        if weight_dtype not in WEIGHT_DTYPES:
-            raise ParameterError(
-                f"weight_dtype={weight_dtype!r} must be None (the model's dtype) or torch.float16"
-            )
-        if weight_dtype is not None and self.output_hidden.weight.dtype != torch.float32:
-            raise ParameterError(
-                f"weight_dtype={weight_dtype} needs a float32 model, not "
-                f"{self.output_hidden.weight.dtype} (products and sums run in float32)"
-            )
-        return weight_dtype
-
     def per_sample_matrices(self) -> list[torch.Tensor]:
         """The weight matrices generation multiplies at every sample (what ``weight_dtype``
         rounds): each block's dilated conv, residual and skip 1×1, and the head's two 1×1.
@@ -437,34 +420,6 @@ class WaveNet(PretrainedModel):
                 mats.append(block.res_proj.weight)
             mats.append(block.skip_proj.weight)
         return [*mats, self.output_hidden.weight, self.output_proj.weight]
-
-    def _rounded_copy(self, weight_dtype: torch.dtype) -> WaveNet:
-        """A copy whose :meth:`per_sample_matrices` are rounded to ``weight_dtype`` (and
-        stored back in float32): the function the half-precision numba kernel computes."""
-        import copy
-
-        twin = copy.deepcopy(self)
-        with torch.no_grad():
-            for weight in twin.per_sample_matrices():
-                weight.copy_(weight.to(weight_dtype).to(weight.dtype))
-        return twin
-
-    def _resolve_backend(self, backend: str) -> str:
-        if backend not in BACKENDS:
-            raise ParameterError(f"backend={backend!r} must be one of {BACKENDS}")
-        on_cpu = next(self.parameters()).device.type == "cpu"
-        if backend == "torch":
-            return "torch"
-        if not on_cpu:
-            if backend == "numba":
-                raise ParameterError("backend='numba' needs the model on the CPU")
-            return "torch"
-        from synesthesia.models import wavenet_numba
-
-        if wavenet_numba.numba_available():
-            return "numba"
-        wavenet_numba.warn_unavailable()
-        return "torch"
 
     @torch.no_grad()
     def generate(
@@ -507,7 +462,7 @@ class WaveNet(PretrainedModel):
         """
         mel, mel_lengths = self.check_mel(mel, mel_lengths=mel_lengths, audio_config=audio_config)
         temperature = D._check_temperature(temperature)
-        weight_dtype = self._check_weight_dtype(weight_dtype)
+        weight_dtype = generation.check_weight_dtype(self, weight_dtype)
         batch = mel.shape[0]
         self._check_global(global_cond, batch)
         sample_lengths = mel_lengths * self.hop_length
@@ -525,13 +480,14 @@ class WaveNet(PretrainedModel):
                 f">= T={num_samples}, 2)"
             )
         weight = self.output_hidden.weight  # run on the model's device and dtype
-        samples, _ = self._stream(
+        samples, _ = generation.stream(
+            self,
             mel.to(device=weight.device, dtype=weight.dtype),
             mel_lengths.to(weight.device),
             global_cond,
             uniforms=uniforms[:, :num_samples].to(device=weight.device, dtype=torch.float64),
             temperature=temperature,
-            backend=self._resolve_backend(backend),
+            backend=generation.resolve_backend(self, backend),
             progress=progress,
             weight_dtype=weight_dtype,
         )
@@ -542,7 +498,7 @@ class WaveNet(PretrainedModel):
         else:
             waveform = samples.to(mel.dtype)
         sample_lengths = sample_lengths.to(waveform.device)
-        valid = torch.arange(num_samples, device=waveform.device) < sample_lengths.unsqueeze(1)
+        valid = lengths_to_mask(sample_lengths, max_length=num_samples)  # (B, T)
         return waveform * valid, sample_lengths
 
     @torch.no_grad()
@@ -575,8 +531,9 @@ class WaveNet(PretrainedModel):
                 f"{mel.shape[-1] * self.hop_length}"
             )
         self._check_global(global_cond, batch)
-        weight_dtype = self._check_weight_dtype(weight_dtype)
-        _, outputs = self._stream(
+        weight_dtype = generation.check_weight_dtype(self, weight_dtype)
+        _, outputs = generation.stream(
+            self,
             mel,
             mel_lengths,
             global_cond,
@@ -584,7 +541,7 @@ class WaveNet(PretrainedModel):
                 (batch, num_samples, 2), 0.5, dtype=torch.float64, device=mel.device
             ),
             temperature=1.0,
-            backend=self._resolve_backend(backend),
+            backend=generation.resolve_backend(self, backend),
             progress=False,
             forced=targets.to(torch.float64),
             record=True,
@@ -592,59 +549,13 @@ class WaveNet(PretrainedModel):
         )
         return outputs
 
-    def _stream(
-        self,
-        mel: torch.Tensor,
-        mel_lengths: torch.Tensor,
-        global_cond: torch.Tensor | None,
-        *,
-        uniforms: torch.Tensor,
-        temperature: float,
-        backend: str,
-        progress: bool,
-        forced: torch.Tensor | None = None,
-        record: bool = False,
-        weight_dtype: torch.dtype | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Run the generation loop; returns samples (B, T) float64 and optionally (B, K, T)."""
-        frame_cond = self.frame_conditioning(mel, mel_lengths=mel_lengths, global_cond=global_cond)
-        batch, num_samples = uniforms.shape[:2]
-        bar = tqdm(
-            total=num_samples,
-            unit="sample",
-            unit_scale=True,
-            desc=f"WaveNet ({backend}, batch {batch})",
-            disable=None if progress else True,
-            leave=False,
-        )
-        with bar:
-            if backend == "numba":
-                from synesthesia.models import wavenet_numba
+    def sample_output(
+        self, params: torch.Tensor, uniforms: torch.Tensor, *, temperature: float
+    ) -> torch.Tensor:
+        """Draw one sample per row from the head parameters (B, K) with uniforms (B, 2).
 
-                return wavenet_numba.stream(
-                    self,
-                    frame_cond,
-                    mel_lengths,
-                    uniforms=uniforms,
-                    temperature=temperature,
-                    forced=forced,
-                    record=record,
-                    chunk=NUMBA_CHUNK,
-                    on_progress=bar.update,
-                    weight_dtype=weight_dtype,
-                )
-            return torch_stream(
-                self if weight_dtype is None else self._rounded_copy(weight_dtype),
-                frame_cond,
-                mel_lengths,
-                uniforms=uniforms,
-                temperature=temperature,
-                forced=forced,
-                record=record,
-                on_progress=bar.update,
-            )
-
-    def _sample(self, params: torch.Tensor, uniforms: torch.Tensor, temperature: float):
+        Returns mu-law classes for "mulaw", waveform values otherwise (B,); the samplers of
+        :mod:`synesthesia.functional.distributions`, which the numba kernel reproduces."""
         if self.output == "mulaw":
             return D.sample_categorical(params, uniforms, temperature=temperature)
         if self.output == "mol":
@@ -654,36 +565,3 @@ class WaveNet(PretrainedModel):
         return D.sample_gaussian(
             params, uniforms, temperature=temperature, log_scale_min=self.log_scale_min
         )
-
-
-_AUDIO_22K = AudioConfig(sample_rate=22050, n_fft=1024, hop_length=256, win_length=1024, n_mels=80)
-_AUDIO_TINY = AudioConfig(
-    sample_rate=16000, n_fft=256, hop_length=64, win_length=256, n_mels=20, f_max=8000.0
-)
-
-_MOL = {"output": "mol", "num_mixtures": 10}
-_PRESETS: dict[str, dict[str, Any]] = {
-    "wavenet_tiny": dict(
-        audio_config=_AUDIO_TINY, cond_channels=20, num_layers=4, num_stacks=2, kernel_size=2,
-        residual_channels=8, gate_channels=16, skip_channels=8, output="mulaw",
-    ),
-    "wavenet_small": dict(
-        audio_config=_AUDIO_22K, num_layers=12, num_stacks=2, residual_channels=32,
-        gate_channels=64, skip_channels=32, **_MOL,
-    ),
-    "wavenet_base": dict(
-        audio_config=_AUDIO_22K, num_layers=24, num_stacks=4, residual_channels=128,
-        gate_channels=256, skip_channels=128, **_MOL,
-    ),
-    # Benchmark configurations (a) and (b) of docs/benchmarks.md, "## WaveNet".
-    "wavenet_mulaw_16x2": dict(
-        audio_config=_AUDIO_22K, num_layers=16, num_stacks=2, residual_channels=64,
-        gate_channels=128, skip_channels=64, output="mulaw",
-    ),
-    "wavenet_mol_24x4": dict(
-        audio_config=_AUDIO_22K, num_layers=24, num_stacks=4, residual_channels=128,
-        gate_channels=256, skip_channels=128, **_MOL,
-    ),
-}  # fmt: skip
-for _name, _kwargs in _PRESETS.items():
-    register_model(_name, WaveNet, **_kwargs)
