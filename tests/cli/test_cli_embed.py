@@ -57,6 +57,20 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys):
     create_model("dual_encoder_tiny").save_pretrained(model_dir)
     assert main(["embed", "evaluate", "--model", str(model_dir)]) == 2
     assert "audio_features.json" in capsys.readouterr().err
+    # a file as the cache folder: refused before the model loads or any clip is synthesised
+    (tmp_path / "file").write_text("x")
+    assert (
+        main(
+            ["embed", "evaluate", "--model", str(model_dir), "--cache-dir", str(tmp_path / "file")]
+        )
+        == 2
+    )
+    captured = capsys.readouterr()
+    bad = str(tmp_path / "file")
+    assert (
+        captured.err.strip() == f"synesthesia: error: --cache-dir={bad!r} is a file, not a folder"
+    )
+    assert captured.out == ""
 
 
 def test_evaluate_other_speakers_through_a_telephone(tmp_path, capsys):

@@ -95,6 +95,11 @@ def test_errors_name_the_argument(synth):
         synth.synthesize("hello", voice="en-us+nonexistent")
     with pytest.raises(ParameterError, match="voice='zz-nonexistent'"):
         synth.synthesize("hello", voice="zz-nonexistent")
+    # eSpeak NG itself would speak "klingon" with its default voice: refused before that
+    with pytest.raises(ParameterError, match="unknown eSpeak NG language 'klingon'"):
+        synth.synthesize("hello", voice="klingon")
+    with pytest.raises(ParameterError, match="unknown eSpeak NG language 'klingon'"):
+        synth.synthesize("hello", voice="klingon+f1")
     with pytest.raises(ParameterError, match="rate=10"):
         synth.synthesize("hello", rate=10)
     with pytest.raises(ParameterError, match="pitch=101"):

@@ -72,7 +72,10 @@ def test_log_mel_and_image_sampling(small):
     assert torch.equal(data.image_labels[picks], data.audio_labels)
 
 
-def test_errors():
+def test_errors(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ParameterError, match="is a file, not a folder"):
+        make_spoken_digits("test", cache_dir=tmp_path / "file")
     with pytest.raises(ParameterError, match="split='val'"):
         make_spoken_digits("val")
     with pytest.raises(ParameterError, match="variations=0"):

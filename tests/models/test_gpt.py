@@ -109,6 +109,9 @@ def test_bad_arguments_raise_parameter_error():
         model.new_cache(1, max_length=17)
     with pytest.raises(ParameterError, match="temperature=-1"):
         model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=1, temperature=-1)
+    for bad in (float("inf"), float("nan"), True):
+        with pytest.raises(ParameterError, match="must be a finite number"):
+            model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=1, temperature=bad)
     with pytest.raises(ParameterError, match="top_k=0"):
         model.generate(torch.zeros(1, 2, dtype=torch.long), max_new_tokens=1, top_k=0)
     with pytest.warns(UserWarning, match="top_k=40 >= vocab_size=40"):

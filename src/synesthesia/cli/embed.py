@@ -113,6 +113,10 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.variations < 1:
         raise ParameterError(f"--variations={args.variations} must be a positive integer")
+    if args.cache_dir is not None:
+        from synesthesia.cli._checks import check_output_dir
+
+        check_output_dir(args.cache_dir, flag="--cache-dir")
     retriever = AudioImageRetriever.from_pretrained(args.model)
     voices = TEST_VOICES if args.voices is None else tuple(args.voices)
     data = make_spoken_digits(

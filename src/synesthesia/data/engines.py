@@ -162,9 +162,9 @@ class EspeakEngine(SpeechEngine):
         return list_voices("en-us")
 
     def check_voice(self, voice: str) -> str:
-        from synesthesia.io.espeak import _check_voice
+        from synesthesia.io.espeak import check_voice
 
-        return _check_voice(voice)
+        return check_voice(voice)
 
     def synthesize(self, text, *, voice, speed=1.0, pitch=1.0, rng=None, vary=False):
         from synesthesia.io.espeak import EspeakSynthesizer

@@ -375,7 +375,11 @@ def make_spoken_digits(
     images, image_labels = _split_images(split)
     key = json.dumps([_FORMAT_VERSION, voices, variations, sample_rate, seed])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    path = Path(cache_dir or default_cache_dir()) / f"spoken_digits_{digest}.npz"
+    folder = Path(cache_dir or default_cache_dir())
+    if use_cache and os.path.lexists(folder) and not folder.is_dir():
+        # checked before minutes of synthesis, not when the cache is written after them
+        raise ParameterError(f"cache_dir={str(folder)!r} is a file, not a folder")
+    path = folder / f"spoken_digits_{digest}.npz"
     arrays = None
     if use_cache and path.is_file():
         try:

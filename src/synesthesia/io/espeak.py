@@ -248,6 +248,16 @@ def list_languages() -> list[str]:
     return sorted(set(names))
 
 
+@lru_cache(maxsize=1)
+def _accepted_languages() -> frozenset[str]:
+    """:func:`list_languages`, once per process.
+
+    ``espeak_SetVoiceByName`` resolves some names it does not list ("klingon") to a default
+    voice, so a misspelt language would speak English silently; this set refuses them.
+    """
+    return frozenset(list_languages())
+
+
 #: variants that sound like a person speaking (the rest are robots, whispers, croaks …);
 #: the default speaker set of the corpus generator
 STANDARD_VARIANTS = (
@@ -308,7 +318,7 @@ def list_voices(language: str = "en-us", *, standard_only: bool = False) -> list
     return voices
 
 
-def _check_voice(voice: object) -> str:
+def check_voice(voice: object) -> str:
     if not isinstance(voice, str) or not voice.strip():
         raise ParameterError(f"voice={voice!r} must be a voice name like 'en-us' or 'en-us+f3'")
     if "+" in voice:
@@ -320,6 +330,14 @@ def _check_voice(voice: object) -> str:
             )
         if not language:
             raise ParameterError(f"voice={voice!r} must start with a language, e.g. 'en-us+f3'")
+    else:
+        language = voice
+    if language.lower() not in _accepted_languages():
+        raise ParameterError(
+            f"voice={voice!r} names an unknown eSpeak NG language {language!r} "
+            "(synesthesia.io.espeak.list_languages() lists them; eSpeak would fall back to "
+            "another voice)"
+        )
     return voice
 
 
@@ -362,7 +380,7 @@ class EspeakSynthesizer:
             raise ParameterError(f"text={text!r} must be a string")
         if not text.strip():
             raise ParameterError(f"text={text!r} must contain something to say")
-        voice = _check_voice(voice)
+        voice = check_voice(voice)
         if isinstance(rate, bool) or not isinstance(rate, int) or not 80 <= rate <= 450:
             raise ParameterError(f"rate={rate!r} must be an integer in [80, 450] words/minute")
         if isinstance(pitch, bool) or not isinstance(pitch, int) or not 0 <= pitch <= 100:
@@ -388,7 +406,7 @@ def espeak_phonemes_batch(texts: Sequence[str], *, voice: str = "en-us") -> list
     """:func:`espeak_phonemes` of several texts in one eSpeak NG session (one string each)."""
     if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
         raise ParameterError(f"texts={texts!r} must be a list of strings")
-    voice = _check_voice(voice)
+    voice = check_voice(voice)
     with _session() as engine:
         engine.set_voice(voice)
         return [" ".join(engine.phonemes(text)) for text in texts]

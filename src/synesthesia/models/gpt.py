@@ -265,8 +265,12 @@ class GPT(PretrainedModel):
             raise ParameterError(f"max_new_tokens={max_new_tokens!r} must be an integer ≥ 0")
         if max_new_tokens < 0:
             raise ParameterError(f"max_new_tokens={max_new_tokens!r} must be an integer ≥ 0")
-        if not isinstance(temperature, (int, float)) or not temperature >= 0:
-            raise ParameterError(f"temperature={temperature!r} must be a number ≥ 0")
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, (int, float))
+            or not 0 <= temperature < math.inf
+        ):
+            raise ParameterError(f"temperature={temperature!r} must be a finite number ≥ 0")
         if top_k is not None and (
             isinstance(top_k, bool) or not isinstance(top_k, int) or top_k <= 0
         ):
