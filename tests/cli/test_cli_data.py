@@ -68,6 +68,19 @@ def test_rerun_resumes_and_extends(corpus, capsys):
     assert main([*other, "--num-utterances", "12"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "other settings" in err[0]
+    # --no-vary is a setting of its own (recorded only when off, so older corpora still match)
+    assert main([*args, "--num-utterances", "12", "--no-vary"]) == 2
+    assert "['vary']" in capsys.readouterr().err
+    assert "vary" not in json.loads((corpus / "corpus.json").read_text())
+
+
+def test_unknown_espeak_language_is_refused(tmp_path, capsys):
+    """eSpeak NG speaks an unknown voice name with its default voice: refused up front."""
+    out = tmp_path / "c"
+    assert main(["data", "espeak", "--out", str(out), "--voices", "klingon"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown eSpeak NG language 'klingon'" in err and "\n" not in err
+    assert not (out / "wavs").exists()
 
 
 def test_judge_scores_the_corpus(corpus, capsys):

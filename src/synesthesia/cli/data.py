@@ -70,6 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="pitch per utterance, uniform in [MIN, MAX] of 0-100 (default 50)",
     )
     e.add_argument(
+        "--no-vary",
+        dest="vary",
+        action="store_false",
+        help="neural engines (piper) keep their default delivery instead of drawing "
+        "noise_scale/noise_w per utterance: for a one-voice TTS corpus",
+    )
+    e.add_argument(
         "--overwrite",
         action="store_true",
         help="regenerate a corpus in DIR that was made with other settings",
@@ -105,6 +112,7 @@ def run_espeak(args: argparse.Namespace) -> int:
         sample_rate=args.sample_rate,
         rate_range=tuple(args.rate_range),
         pitch_range=tuple(args.pitch_range),
+        vary=args.vary,
         overwrite=args.overwrite,
     )
     split = summary["split"]

@@ -144,6 +144,7 @@ def write_espeak_corpus(
     sample_rate: int = 22050,
     rate_range: Sequence[int] = (175, 175),
     pitch_range: Sequence[int] = (50, 50),
+    vary: bool = True,
     overwrite: bool = False,
 ) -> dict:
     """Synthesise ``num_utterances`` sentences into an LJSpeech-layout folder ``out``.
@@ -158,6 +159,9 @@ def write_espeak_corpus(
         sample_rate: rate of the written wavs (eSpeak's 22050 Hz is resampled with soxr).
         rate_range: speaking rate drawn uniformly per utterance from [MIN, MAX] words/minute.
         pitch_range: pitch drawn uniformly per utterance from [MIN, MAX] (0–100).
+        vary: let neural engines (Piper) draw their delivery knobs (``noise_scale``,
+            ``noise_w``) per utterance, for speech-recognition corpora; ``False`` keeps the
+            voice's own defaults, as a one-voice TTS corpus wants. eSpeak ignores it.
         overwrite: allow ``out`` to hold a corpus made with other settings (its wavs are
             regenerated); otherwise that is an error.
 
@@ -167,7 +171,7 @@ def write_espeak_corpus(
     from tqdm.auto import tqdm
 
     from synesthesia.data.engines import get_engine, parse_speaker
-    from synesthesia.data.espeak import EspeakSynthesizer, _check_voice
+    from synesthesia.data.espeak import EspeakSynthesizer, check_voice
     from synesthesia.data.sentences import SENTENCE_KINDS, make_sentences
 
     out = Path(out)
@@ -181,13 +185,15 @@ def write_espeak_corpus(
         raise ParameterError(f"seed={seed!r} must be a non-negative integer")
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate < 8000:
         raise ParameterError(f"sample_rate={sample_rate!r} must be an integer >= 8000")
+    if not isinstance(vary, bool):
+        raise ParameterError(f"vary={vary!r} must be True or False")
     if isinstance(voices, str) or not voices:
         raise ParameterError(f"voices={voices!r} must be a non-empty list of voice names")
     voices = list(dict.fromkeys(voices))
     for voice in voices:
         engine_name, voice_name = parse_speaker(voice)
         if engine_name == "espeak":
-            _check_voice(voice_name)
+            check_voice(voice_name)
         else:
             get_engine(engine_name).check_voice(voice_name)
         if "|" in voice:
@@ -207,6 +213,8 @@ def write_espeak_corpus(
         "rate_range": list(rate_range),
         "pitch_range": list(pitch_range),
     }
+    if not vary:  # absent when True: corpora written before the switch keep their settings
+        settings["vary"] = False
     wavs = out / "wavs"
     settings_path = out / CORPUS_SETTINGS_NAME
     if settings_path.exists():
@@ -257,7 +265,7 @@ def write_espeak_corpus(
         else:
             audio, rate_hz = get_engine(engine_name).synthesize(
                 sentence.normalized, voice=voice_name, speed=rate / 175,
-                pitch=2.0 ** ((pitch - 50) / 100), rng=draws, vary=True,
+                pitch=2.0 ** ((pitch - 50) / 100), rng=draws, vary=vary,
             )  # fmt: skip
             samples = audio.astype(np.float64)
         if sample_rate != rate_hz:
