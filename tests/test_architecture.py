@@ -39,6 +39,7 @@ RANK = {
     "pipelines": 8,
     "viz": 8,
     "demos": 8,
+    "web": 9,
     "cli": 9,
     "__main__": 9,
 }
@@ -183,7 +184,7 @@ def test_inference_layers_do_not_import_lightning():
     code = (
         "import sys, importlib, pkgutil, synesthesia\n"
         "for sub in ['functional','transforms','nn','models','metrics','io','data','text',"
-        "'pipelines','viz','demos']:\n"
+        "'pipelines','viz','demos','web']:\n"
         "    pkg = importlib.import_module('synesthesia.' + sub)\n"
         "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
         "        importlib.import_module(m.name)\n"

@@ -24,13 +24,17 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: subcommand modules, in the order --help lists them
 COMMANDS: tuple[str, ...] = (
-    "demo", "lm", "caption", "data", "judge", "audio", "embed", "scene", "vocoder", "tts", "speak",
+    "demo", "lm", "caption", "data", "judge", "audio", "embed", "scene", "face", "vocoder", "tts",
+    "speak",
+    "serve",
 )  # fmt: skip
 
 EXIT_USAGE = 2
 
 #: top-level modules of the optional extras → the extra that installs them
-EXTRAS: dict[str, str] = {"lightning": "train", "lightning_fabric": "train", "tensorboard": "train"}
+EXTRAS: dict[str, str] = {
+    "lightning": "train", "lightning_fabric": "train", "tensorboard": "train", "gradio": "web",
+}  # fmt: skip
 
 #: OSErrors that are about the user's paths or disk, not bugs: reported in one line
 _PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT})

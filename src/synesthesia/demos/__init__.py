@@ -25,7 +25,9 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "scene": ("Scene recognition by sound", "synesthesia.demos.scene:run"),
     "vocoder": ("WaveNet vocoder", "synesthesia.demos.vocoder:run"),
     "speech": ("Text-to-speech", "synesthesia.demos.speech:run"),
-}
+    "chain": ("The chain: image → caption → speech → sound → scene → digits",
+              "synesthesia.demos.chain:run"),
+}  # fmt: skip
 
 
 def get_section(key: str) -> tuple[str, SectionFn]:

@@ -56,6 +56,7 @@ __all__ = [
     "mahalanobis_score",
     "max_cosine_score",
     "msp_score",
+    "ood_warning",
 ]
 
 OOD_JSON = "ood.json"
@@ -420,3 +421,15 @@ def load_ood_detector(directory: str | os.PathLike) -> OODDetector | None:
         )
         return None
     return detector
+
+
+def ood_warning(what: str, score: float | None, is_ood: bool | None, detector: Any) -> str | None:
+    """The one-line caveat for an input unlike a model's training data, or None.
+
+    ``"WHAT looks unlike the model's training data (mahalanobis 12.2 above the threshold
+    11.6 chosen on held-out data)"`` when ``is_ood`` (the CLI prints it on stderr, the web app
+    beside the answer); None when the input is in distribution or there is no detector.
+    """
+    if not is_ood or detector is None or score is None:
+        return None
+    return f"{what} looks unlike the model's training data ({detector.describe(score)})"

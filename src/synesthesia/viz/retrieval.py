@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["plot_retrieval_grid"]
+__all__ = ["plot_retrieval_grid", "plot_retrieval_rows"]
 
 
 def _show(ax: Any, item: torch.Tensor, kind: str) -> None:
@@ -70,4 +70,40 @@ def plot_retrieval_grid(
         _show(ax, item, result_kind)
         ax.set_title(f"#{i + 1} {name}\n{score:.3f}", fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def plot_retrieval_rows(
+    rows: Sequence[tuple[str, torch.Tensor, Sequence[torch.Tensor], Sequence[float]]],
+    *,
+    title: str = "",
+) -> Any:
+    """Several audio queries, one row each: the query's log-mel, then its ranked images.
+
+    Args:
+        rows: per query ``(label, log-mel (M, N), images [(C, H, W)], cosine scores)``.
+        title: figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure`` (not attached to pyplot).
+    """
+    from matplotlib.figure import Figure
+
+    count = max(len(images) for _, _, images, _ in rows)
+    fig = Figure(figsize=(2.0 + 1.3 * count, 1.5 * len(rows) + 0.4), layout="constrained")
+    axes = fig.subplots(
+        len(rows), count + 1, squeeze=False, gridspec_kw={"width_ratios": [2.0] + [1.0] * count}
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for r, (label, query, images, scores) in enumerate(rows):
+        _show(axes[r, 0], query, "audio")
+        axes[r, 0].axis("on")
+        axes[r, 0].set_title(f"“{label}”", fontsize=9)
+        for i, (image, score) in enumerate(zip(images, scores)):
+            _show(axes[r, i + 1], image, "image")
+            axes[r, i + 1].axis("on")
+            axes[r, i + 1].set_title(f"#{i + 1} {score:.2f}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["pca_2d", "plot_scene_summary"]
+__all__ = ["pca_2d", "plot_scene_probabilities", "plot_scene_summary"]
 
 
 def pca_2d(features: torch.Tensor) -> torch.Tensor:
@@ -74,4 +74,33 @@ def plot_scene_summary(
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def plot_scene_probabilities(
+    probabilities: Mapping[str, float], *, title: str = "", warning: str | None = None
+) -> Any:
+    """Horizontal bars: each scene class and its probability, most likely on top.
+
+    Args:
+        probabilities: class name → probability.
+        title: figure title.
+        warning: drawn under the bars in red (e.g. the out-of-distribution caveat).
+
+    Returns:
+        A ``matplotlib.figure.Figure`` (not attached to pyplot).
+    """
+    from matplotlib.figure import Figure
+
+    pairs = sorted(probabilities.items(), key=lambda item: item[1])
+    fig = Figure(figsize=(6.0, 0.35 * len(pairs) + (1.6 if warning else 1.2)), layout="constrained")
+    ax = fig.subplots()
+    ax.barh([name for name, _ in pairs], [value for _, value in pairs], color="tab:blue")
+    for row, (_, value) in enumerate(pairs):
+        ax.text(min(value + 0.01, 0.9), row, f"{value:.2f}", va="center", fontsize=8)
+    ax.set(xlim=(0, 1), xlabel="probability")
+    if title:
+        ax.set_title(title, fontsize=10)
+    if warning:
+        fig.supxlabel(warning, fontsize=7, color="tab:red", wrap=True)
     return fig
