@@ -105,6 +105,14 @@ def test_speak_with_the_shipped_voice(tmp_path, capsys):
     assert rate == 16000 and 0.5 < len(data) / rate < 5.0 and np.abs(data).max() > 0.01
 
 
+@pytest.mark.parametrize("voice", ["tts_espeak"])
+def test_speak_with_a_shipped_voice_by_name(voice, tmp_path, capsys):
+    wav = tmp_path / "hello.wav"
+    assert main(["speak", "Set red by G nine now.", "-o", str(wav), "--model", voice]) == 0
+    data, rate = soundfile.read(str(wav))
+    assert rate == 16000 and 0.5 < len(data) / rate < 5.0 and np.abs(data).max() > 0.01
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [("", "nothing to speak"), ("?!", "nothing to speak"), ("\U0001f600", "nothing to speak")],
@@ -121,7 +129,13 @@ def test_speak_bad_arguments_are_one_line(tiny_model, tmp_path, one_line_error):
     assert main(["speak", "hi", "-o", str(tmp_path / "x.mp3"), "--model", str(tiny_model)]) == 2
     assert ".wav" in one_line_error(prefix=None)
     assert main(["speak", "hi", "-o", out, "--model", str(tmp_path / "nowhere")]) == 2
-    assert "not a folder" in one_line_error(prefix=None)
+    assert "is neither a folder nor a shipped model; shipped: [" in one_line_error(prefix=None)
+    # --vocoder wavenet names the WaveNet shipped for a shipped voice: a folder has none
+    assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--vocoder",
+                 "wavenet"]) == 2  # fmt: skip
+    assert "no WaveNet ships for model=" in one_line_error(prefix=None)
+    assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--n-iter", "0"]) == 2
+    assert "--griffin-lim-iters=0" in one_line_error(prefix=None)
     assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--vocoder",
                  str(tmp_path / "nowhere")]) == 2  # fmt: skip
     assert "griffin-lim" in one_line_error(prefix=None)

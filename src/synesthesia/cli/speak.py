@@ -1,8 +1,10 @@
 """``synesthesia speak "text" -o OUT.wav``: text-to-speech with a trained Tacotron 2.
 
-Never imports Lightning. Without ``--model`` the shipped ``tts_espeak`` model speaks; the
-vocoder is Griffin-Lim unless ``--vocoder DIR`` names a WaveNet trained on the same
-AudioConfig.
+Never imports Lightning. Without ``--model`` the default shipped voice
+(``synesthesia.pipelines.pretrained.DEFAULT_VOICE``) speaks; ``--model`` also takes another
+shipped voice's name or a model folder. The vocoder is Griffin-Lim unless ``--vocoder wavenet``
+(the WaveNet shipped for the voice) or ``--vocoder DIR`` (a WaveNet trained on the same
+AudioConfig).
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 100_000
 
 
+def _default_voice() -> str:
+    from synesthesia.pipelines.pretrained import DEFAULT_VOICE
+
+    return DEFAULT_VOICE
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "speak",
@@ -41,17 +49,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="output .wav")
     p.add_argument(
         "--model",
-        type=Path,
         default=None,
-        help="acoustic model folder (OUT/model of 'tts train'; default: the shipped tts_espeak)",
+        help="a shipped voice (tts_natural, tts_espeak; default: "
+        f"{_default_voice()}) or an acoustic model folder (OUT/model of 'tts train')",
     )
     p.add_argument(
         "--vocoder",
         default="griffin-lim",
-        help="'griffin-lim' (default) or a WaveNet model folder trained on the same AudioConfig",
+        help="'griffin-lim' (default), 'wavenet' (the WaveNet shipped for the voice) or a "
+        "WaveNet model folder trained on the same AudioConfig",
     )
     p.add_argument(
-        "--griffin-lim-iters", type=int, default=32, help="Griffin-Lim iterations (default 32)"
+        "--griffin-lim-iters",
+        "--n-iter",
+        dest="griffin_lim_iters",
+        type=int,
+        default=32,
+        help="Griffin-Lim iterations (default 32; --n-iter is the same flag)",
     )
     p.add_argument(
         "--alignment-out",
@@ -79,18 +93,27 @@ def run(args: argparse.Namespace) -> int:
     text = read_text_argument(args.text, flag="TEXT")
     if len(text) > MAX_CHARS:
         raise ParameterError(f"text has {len(text)} characters; at most {MAX_CHARS} per call")
-    if args.model is not None and not args.model.is_dir():
-        raise ParameterError(f"--model={str(args.model)!r} is not a folder")
-    vocoder = None if args.vocoder == "griffin-lim" else Path(args.vocoder)
-    if vocoder is not None and not vocoder.is_dir():
-        raise ParameterError(
-            f"--vocoder={args.vocoder!r} must be 'griffin-lim' or a WaveNet model folder"
-        )
+    from synesthesia.pipelines.pretrained import DEFAULT_VOICE, resolve_model
+
+    try:
+        model = resolve_model(args.model, default=DEFAULT_VOICE)
+    except ParameterError as error:
+        raise ParameterError(f"--model: {error}") from None
+    vocoder = args.vocoder
+    if vocoder not in ("griffin-lim", "wavenet"):
+        vocoder = Path(vocoder)
+        if not vocoder.is_dir():
+            raise ParameterError(
+                f"--vocoder={args.vocoder!r} must be 'griffin-lim', 'wavenet' or a WaveNet "
+                "model folder"
+            )
+    if not args.griffin_lim_iters > 0:
+        raise ParameterError(f"--griffin-lim-iters={args.griffin_lim_iters} must be positive")
     tts = TextToSpeech.from_pretrained(
-        args.model, vocoder=vocoder, griffin_lim_iters=args.griffin_lim_iters
+        model, vocoder=vocoder, griffin_lim_iters=args.griffin_lim_iters
     )
     start = time.perf_counter()
-    speech = tts(text, progress=vocoder is not None)
+    speech = tts(text, progress=tts.vocoder is not None)
     elapsed = time.perf_counter() - start
     args.output.parent.mkdir(parents=True, exist_ok=True)
     save_audio(args.output, speech.waveform, speech.sample_rate)

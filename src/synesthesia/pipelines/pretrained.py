@@ -19,7 +19,15 @@ from pathlib import Path
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["asset_path", "list_pretrained", "pretrained_path", "write_example_audio"]
+__all__ = [
+    "DEFAULT_VOICE",
+    "SHIPPED_VOCODERS",
+    "asset_path",
+    "list_pretrained",
+    "pretrained_path",
+    "resolve_model",
+    "write_example_audio",
+]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 PRETRAINED_DIR = _PACKAGE / "pretrained"
@@ -34,6 +42,13 @@ SPEECH_VOICE = "en-us"
 #: ``scene_birds.wav``: the "birds" clip of make_synthetic_scenes("test", num_per_class=1,
 #: duration=3.0, seed=2026) at the shipped scene model's 8 kHz
 SCENE_CLASS, SCENE_SEED, SCENE_DURATION, SCENE_SAMPLE_RATE = "birds", 2026, 3.0, 8000
+
+
+#: the acoustic model ``synesthesia speak`` and ``TextToSpeech.from_pretrained()`` use
+DEFAULT_VOICE = "tts_espeak"
+#: the WaveNet trained on each shipped voice (``--vocoder wavenet``); a voice without one
+#: speaks through Griffin-Lim only
+SHIPPED_VOCODERS: dict[str, str] = {}
 
 
 def list_pretrained() -> list[str]:
@@ -53,6 +68,27 @@ def pretrained_path(name: str) -> Path:
     if not (path / "config.json").is_file():
         raise ParameterError(f"name={name!r} is not a shipped model; shipped: {list_pretrained()}")
     return path
+
+
+def resolve_model(model: str | Path | None, *, default: str) -> Path:
+    """A model folder given as a path, the name of a shipped model, or None (``default``).
+
+    A folder on disk wins over a shipped model of the same name.
+
+    Raises:
+        ParameterError: neither a folder nor a shipped model's name.
+    """
+    if model is None:
+        return pretrained_path(default)
+    path = Path(model)
+    if path.is_dir():
+        return path
+    if isinstance(model, str) and (PRETRAINED_DIR / model / "config.json").is_file():
+        return PRETRAINED_DIR / model
+    raise ParameterError(
+        f"model={str(model)!r} is neither a folder nor a shipped model; shipped: "
+        f"{list_pretrained()}"
+    )
 
 
 def asset_path(name: str) -> Path:

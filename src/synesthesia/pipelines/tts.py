@@ -189,13 +189,36 @@ class TextToSpeech:
         cls, model: str | os.PathLike | None = None, *, vocoder: str | os.PathLike | None = None,
         **kwargs,
     ) -> TextToSpeech:  # fmt: skip
-        """Load an acoustic model folder (None: the shipped ``tts_espeak``) and optionally a
-        WaveNet folder (None or ``"griffin-lim"``: Griffin-Lim)."""
-        from synesthesia.pipelines.pretrained import pretrained_path
+        """Load an acoustic model and its vocoder.
+
+        Args:
+            model: a model folder, the name of a shipped voice (``"tts_natural"``,
+                ``"tts_espeak"``), or None: :data:`~synesthesia.pipelines.pretrained.
+                DEFAULT_VOICE`.
+            vocoder: None or ``"griffin-lim"``: Griffin-Lim; ``"wavenet"``: the WaveNet
+                shipped for that voice (:data:`~synesthesia.pipelines.pretrained.
+                SHIPPED_VOCODERS`); otherwise a WaveNet folder.
+            **kwargs: the constructor's settings (``griffin_lim_iters`` ...).
+        """
+        from synesthesia.pipelines.pretrained import (
+            DEFAULT_VOICE,
+            PRETRAINED_DIR,
+            SHIPPED_VOCODERS,
+            pretrained_path,
+            resolve_model,
+        )
         from synesthesia.pipelines.vocoder import load_vocoder
 
-        directory = pretrained_path("tts_espeak") if model is None else Path(model)
+        directory = resolve_model(model, default=DEFAULT_VOICE)
         acoustic, processor = load_acoustic_model(directory)
+        if vocoder == "wavenet":
+            name = directory.name if directory.parent == PRETRAINED_DIR else None
+            if name not in SHIPPED_VOCODERS:
+                raise ParameterError(
+                    f"vocoder='wavenet': no WaveNet ships for model={str(model)!r}; voices "
+                    f"with one: {sorted(SHIPPED_VOCODERS)} (or give a WaveNet folder)"
+                )
+            vocoder = pretrained_path(SHIPPED_VOCODERS[name])
         wavenet = None if vocoder in (None, "griffin-lim") else load_vocoder(vocoder)
         return cls(acoustic, processor, vocoder=wavenet, **kwargs)
 
