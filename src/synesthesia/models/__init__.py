@@ -46,3 +46,10 @@ __all__ += ["ImageClassifier", "SceneStudent"]
 from synesthesia.models.tacotron2 import Tacotron2  # noqa: E402
 
 __all__ += ["Tacotron2"]
+
+from synesthesia.models.face_decoder import FaceDecoder  # noqa: E402
+from synesthesia.models.face_encoder import FaceEncoder  # noqa: E402
+from synesthesia.models.speech2face import Speech2FaceModel  # noqa: E402
+from synesthesia.models.voice_encoder import VoiceEncoder  # noqa: E402
+
+__all__ += ["FaceDecoder", "FaceEncoder", "Speech2FaceModel", "VoiceEncoder"]

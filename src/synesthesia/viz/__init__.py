@@ -15,3 +15,7 @@ __all__ += ["plot_retrieval_grid"]
 from synesthesia.viz.scene import pca_2d, plot_scene_summary  # noqa: E402
 
 __all__ += ["pca_2d", "plot_scene_summary"]
+
+from synesthesia.viz.speech2face import plot_face_grid, save_face_png  # noqa: E402
+
+__all__ += ["plot_face_grid", "save_face_png"]

@@ -1,0 +1,99 @@
+"""Speech2Face training: the voice stage's loss falls; the systems; bad data settings."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from synesthesia.errors import ParameterError
+from synesthesia.models import create_model
+from synesthesia.training.config import load_config
+from synesthesia.training.speech2face import (
+    SPEECH2FACE_DEFAULTS,
+    SPEECH2FACE_TASK,
+    DecoderSystem,
+    VoiceSystem,
+    train_speech2face,
+)
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _voice_batch(encoder, classifier, generator):
+    """Four speakers, each with a distinct pitch (a sine) and a fixed random face feature."""
+    rate = encoder.sample_rate
+    t = torch.arange(2 * encoder.min_length) / rate
+    speakers = torch.arange(8) % 4
+    waveform = 0.3 * torch.sin(2 * torch.pi * (150 + 120 * speakers[:, None]) * t)
+    waveform = waveform + 0.01 * torch.randn(waveform.shape, generator=generator)
+    faces = torch.randn(4, encoder.embedding_dim, generator=generator)
+    target = faces[speakers]
+    return {
+        "waveform": waveform,
+        "waveform_lengths": torch.full((8,), waveform.shape[-1]),
+        "target": target,
+        "target_logits": classifier(target).detach(),
+    }
+
+
+def test_voice_stage_loss_falls():
+    torch.manual_seed(0)
+    system = VoiceSystem(
+        model_name="voice_encoder_tiny", model_kwargs={}, l1_weight=1.0, distill_weight=1.0
+    )
+    classifier = create_model("face_encoder_tiny", num_classes=4).classifier
+    system.attach_face_classifier(classifier)
+    batch = _voice_batch(system.model, system.face_classifier, torch.Generator().manual_seed(0))
+    optimizer = torch.optim.Adam(system.model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(60):
+        loss, parts = system.compute_loss(batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.3 * losses[0], losses[::10]
+    assert parts["cosine"].item() > 0.8
+
+
+def test_decoder_stage_loss_falls():
+    torch.manual_seed(0)
+    system = DecoderSystem(model_name="face_decoder_tiny", model_kwargs={})
+    features = torch.randn(6, 8)
+    target = torch.rand(6, 3, 1, 1).expand(6, 3, 16, 16).contiguous()
+    optimizer = torch.optim.Adam(system.model.parameters(), lr=1e-2)
+    first = None
+    for _ in range(80):
+        loss, _ = system.compute_loss({"features": features, "target": target})
+        first = loss.item() if first is None else first
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.4 * first
+
+
+def test_voice_system_needs_the_classifier_for_distillation():
+    system = VoiceSystem(model_name="voice_encoder_tiny", model_kwargs={})
+    batch = _voice_batch(
+        system.model, torch.nn.Linear(8, 4), torch.Generator().manual_seed(1)
+    )
+    with pytest.raises(ParameterError, match="attach_face_classifier"):
+        system.compute_loss(batch)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("data.face_steps=0", "data.face_steps=0"),
+        ("data.temperature=0", "data.temperature=0"),
+        ("data.l1_weight=-1", "data.l1_weight=-1"),
+        ("data.faces_steps=3", "data.faces_steps"),
+    ],
+)
+def test_bad_data_settings_fail_before_any_data_work(tmp_path, override, message):
+    config = load_config(None, [override], defaults=SPEECH2FACE_DEFAULTS)
+    config["out_dir"] = str(tmp_path / "run")
+    with pytest.raises(ParameterError, match=message):
+        train_speech2face(config)
+    assert not (tmp_path / "run" / "corpus").exists()
+    assert SPEECH2FACE_TASK.name == "face"
