@@ -36,17 +36,46 @@ TINY_RUN = [
 @pytest.mark.slow
 def test_data_train_reload_predict_evaluate(tmp_path, capsys, one_torch_thread):
     corpus = tmp_path / "corpus"
-    assert main([
-        "face", "data", "--out", str(corpus), "--max-identities", "8", "--clips-per-identity",
-        "2", "--frames-per-identity", "1", "--sample-rate", "8000", "--image-size", "16",
-        "--test-fraction", "0.25",
-    ]) == 0
+    assert (
+        main(
+            [
+                "face",
+                "data",
+                "--out",
+                str(corpus),
+                "--max-identities",
+                "8",
+                "--clips-per-identity",
+                "2",
+                "--frames-per-identity",
+                "1",
+                "--sample-rate",
+                "8000",
+                "--image-size",
+                "16",
+                "--test-fraction",
+                "0.25",
+            ]
+        )
+        == 0
+    )
     assert "SYNTHETIC identities" in capsys.readouterr().out
     out = tmp_path / "run"
-    code = main([
-        "-q", "face", "train", "--data", str(corpus), "--out", str(out), "--resume", "never",
-        "--set", *TINY_RUN,
-    ])
+    code = main(
+        [
+            "-q",
+            "face",
+            "train",
+            "--data",
+            str(corpus),
+            "--out",
+            str(out),
+            "--resume",
+            "never",
+            "--set",
+            *TINY_RUN,
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "voice→face R@1" in printed and "model:" in printed
@@ -58,16 +87,45 @@ def test_data_train_reload_predict_evaluate(tmp_path, capsys, one_torch_thread):
     assert reloaded.sample_rate == 8000
     clip = next(corpus.glob("*/clip0.wav"))
     png = tmp_path / "face.png"
-    assert main(["face", "predict", str(clip), "--model", str(out / "model"), "--out", str(png),
-                 "--scale", "2"]) == 0
+    assert (
+        main(
+            [
+                "face",
+                "predict",
+                str(clip),
+                "--model",
+                str(out / "model"),
+                "--out",
+                str(png),
+                "--scale",
+                "2",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == f"face: {png}" and {line.split()[0] for line in lines[1:]} == {
-        "gender", "age", "skin"
+        "gender",
+        "age",
+        "skin",
     }
     with Image.open(png) as image:
         assert image.size == (32, 32)
-    assert main(["face", "evaluate", "--data", str(corpus), "--model", str(out / "model"),
-                 "--json", str(tmp_path / "scores.json")]) == 0
+    assert (
+        main(
+            [
+                "face",
+                "evaluate",
+                "--data",
+                str(corpus),
+                "--model",
+                str(out / "model"),
+                "--json",
+                str(tmp_path / "scores.json"),
+            ]
+        )
+        == 0
+    )
     table = capsys.readouterr().out
     assert "nearest training voice" in table and "chance" in table
     assert json.loads((tmp_path / "scores.json").read_text())["num_clips"] >= 2
@@ -84,15 +142,27 @@ def test_predict_bad_input(tmp_path, tiny_folder, one_line_error):
     short = tmp_path / "short.wav"
     sf.write(short, np.zeros(model.voice_encoder.min_length - 1, dtype=np.float32), 8000)
     png = str(tmp_path / "f.png")
-    line = one_line_error(["face", "predict", str(short), "--model", str(tiny_folder), "--out", png])
+    line = one_line_error(
+        ["face", "predict", str(short), "--model", str(tiny_folder), "--out", png]
+    )
     assert "needs at least" in line
-    line = one_line_error(["face", "predict", str(tmp_path / "missing.wav"), "--model",
-                           str(tiny_folder), "--out", png])
+    line = one_line_error(
+        [
+            "face",
+            "predict",
+            str(tmp_path / "missing.wav"),
+            "--model",
+            str(tiny_folder),
+            "--out",
+            png,
+        ]
+    )
     assert "missing.wav" in line
     wav = tmp_path / "ok.wav"
     sf.write(wav, np.zeros(8000, dtype=np.float32), 8000)
-    line = one_line_error(["face", "predict", str(wav), "--model", str(tiny_folder), "--out",
-                           str(tmp_path / "f.jpg")])
+    line = one_line_error(
+        ["face", "predict", str(wav), "--model", str(tiny_folder), "--out", str(tmp_path / "f.jpg")]
+    )
     assert "--out=" in line and ".png" in line
     other = create_model("image_classifier_tiny").save_pretrained(tmp_path / "other")
     line = one_line_error(["face", "predict", str(wav), "--model", str(other), "--out", png])
@@ -102,24 +172,9 @@ def test_predict_bad_input(tmp_path, tiny_folder, one_line_error):
 def test_train_and_evaluate_bad_input(tmp_path, one_line_error):
     line = one_line_error(["face", "train", "--out", str(tmp_path), "--set", "data.face_step=3"])
     assert "data.face_step" in line
-    line = one_line_error(["face", "train", "--data", str(tmp_path / "nope"), "--out",
-                           str(tmp_path / "run")])
+    line = one_line_error(
+        ["face", "train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "run")]
+    )
     assert "--data=" in line and "nope" in line
     line = one_line_error(["face", "evaluate", "--model", str(tmp_path)])
     assert "--data" in line
-
-
-def test_predict_never_imports_lightning(tmp_path, tiny_folder):
-    import subprocess
-    import sys
-
-    wav = tmp_path / "ok.wav"
-    sf.write(wav, np.zeros(8000, dtype=np.float32), 8000)
-    code = (
-        "import sys\n"
-        "from synesthesia.cli.main import main\n"
-        f"assert main(['face', 'predict', {str(wav)!r}, '--model', {str(tiny_folder)!r}, "
-        f"'--out', {str(tmp_path / 'f.png')!r}]) == 0\n"
-        "assert not any(m.startswith('lightning') for m in sys.modules), 'lightning imported'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -88,7 +88,9 @@ def test_list_loader(tmp_path):
     data = load_face_voice_list(tmp_path / "list.csv", image_size=16)
     assert data.identities == ["a", "b"]
     assert data.clip_identity.tolist() == [0, 0, 1] and len(data.faces) == 2
-    (tmp_path / "anon.csv").write_text("clip,face\nclips/c0.wav,frames/f0.jpg\nclips/c1.wav,frames/f1.jpg\n")
+    (tmp_path / "anon.csv").write_text(
+        "clip,face\nclips/c0.wav,frames/f0.jpg\nclips/c1.wav,frames/f1.jpg\n"
+    )
     anonymous = load_face_voice_list(tmp_path / "anon.csv", image_size=16)
     assert len(anonymous.identities) == 2  # AVSpeech: one identity per row
 
@@ -131,8 +133,14 @@ def test_planted_rule_and_faces_differ():
 
 def test_synthetic_corpus_is_a_readable_tree(tmp_path):
     root = make_speech2face_corpus(
-        tmp_path / "corpus", max_identities=4, clips_per_identity=2, frames_per_identity=1,
-        sample_rate=8000, image_size=16, test_fraction=0.25, seed=3,
+        tmp_path / "corpus",
+        max_identities=4,
+        clips_per_identity=2,
+        frames_per_identity=1,
+        sample_rate=8000,
+        image_size=16,
+        test_fraction=0.25,
+        seed=3,
     )
     meta = json.loads((root / "speakers.json").read_text())
     assert meta["synthetic"] is True and len(meta["identities"]) == 4

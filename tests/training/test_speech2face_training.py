@@ -74,9 +74,7 @@ def test_decoder_stage_loss_falls():
 
 def test_voice_system_needs_the_classifier_for_distillation():
     system = VoiceSystem(model_name="voice_encoder_tiny", model_kwargs={})
-    batch = _voice_batch(
-        system.model, torch.nn.Linear(8, 4), torch.Generator().manual_seed(1)
-    )
+    batch = _voice_batch(system.model, torch.nn.Linear(8, 4), torch.Generator().manual_seed(1))
     with pytest.raises(ParameterError, match="attach_face_classifier"):
         system.compute_loss(batch)
 

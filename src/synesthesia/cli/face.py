@@ -54,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "with Lightning, evaluate on held-out speakers and write OUT/model (one Speech2Face "
         "folder with metrics.json and figure.png). Without --data/--csv the synthetic corpus is "
         "generated into OUT/corpus first.",
-        config_help="YAML config (default: built-in defaults, as configs/speech2face/synthetic.yaml)",
+        config_help="YAML config (default: built-in defaults, as "
+        "configs/speech2face/synthetic.yaml)",
         overrides_example="data.face_steps=100 trainer.max_steps=300",
         max_steps_help="voice-encoder steps (trainer.max_steps)",
         resume_help="auto (default): each stage continues from its last.ckpt when it exists; "
@@ -203,17 +204,27 @@ def evaluate(args: argparse.Namespace) -> int:
     train = data.split("train", test_fraction=args.test_fraction, seed=args.seed)
     test = data.split("test", test_fraction=args.test_fraction, seed=args.seed)
     metrics = pipeline.evaluate(test, train)
-    rows = [("model", metrics["model"]), ("nearest training voice", metrics["nearest_voice"]),
-            ("mean face", metrics["mean_face"])]
+    rows = [
+        ("model", metrics["model"]),
+        ("nearest training voice", metrics["nearest_voice"]),
+        ("mean face", metrics["mean_face"]),
+    ]
     print(f"held-out speakers: {metrics['num_speakers']} ({metrics['num_clips']} clips)")
-    print(f"{'method':<24s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'cosine':>7s} {'attributes':>10s}")
+    print(
+        f"{'method':<24s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'cosine':>7s} {'attributes':>10s}"
+    )
     for name, m in rows:
         attributes = f"{m['attributes']['mean']:.3f}" if "attributes" in m else "n/a"
-        print(f"{name:<24s} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['R@10']:6.3f} "
-              f"{m['cosine']:7.3f} {attributes:>10s}")
+        print(
+            f"{name:<24s} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['R@10']:6.3f} "
+            f"{m['cosine']:7.3f} {attributes:>10s}"
+        )
     c = metrics["chance"]
     attributes = f"{c['attributes']['mean']:.3f}" if "attributes" in c else "n/a"
-    print(f"{'chance':<24s} {c['R@1']:6.3f} {c['R@5']:6.3f} {c['R@10']:6.3f} {'':>7s} {attributes:>10s}")
+    print(
+        f"{'chance':<24s} {c['R@1']:6.3f} {c['R@5']:6.3f} {c['R@10']:6.3f} {'':>7s} "
+        f"{attributes:>10s}"
+    )
     if args.json is not None:
         from synesthesia.utils import atomic_write_json
 

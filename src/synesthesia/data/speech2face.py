@@ -128,8 +128,10 @@ class FaceVoiceSet:
                 raise ParameterError(f"test_fraction={test_fraction!r} must lie in (0, 1)")
             order = np.random.default_rng(seed).permutation(len(self.identities))
             num_test = max(1, int(round(test_fraction * len(self.identities))))
-            chosen = sorted(order[:num_test].tolist()) if name == "test" else sorted(
-                order[num_test:].tolist()
+            chosen = (
+                sorted(order[:num_test].tolist())
+                if name == "test"
+                else sorted(order[num_test:].tolist())
             )
             names = [self.identities[i] for i in chosen]
         if not names:
@@ -146,10 +148,12 @@ class FaceVoiceSet:
         rows = []
         for name in self.identities:
             known = self.attributes.get(name, {})
-            rows.append([
-                list(values).index(known[attribute]) if known.get(attribute) in values else -1
-                for attribute, values in order.items()
-            ])
+            rows.append(
+                [
+                    list(values).index(known[attribute]) if known.get(attribute) in values else -1
+                    for attribute, values in order.items()
+                ]
+            )
         return torch.tensor(rows, dtype=torch.long)
 
 
@@ -280,7 +284,9 @@ def load_face_voice_tree(
         meta = json.loads(meta_path.read_text())
         info = meta.get("identities", {})
         data.splits = {n: info[n]["split"] for n in names if "split" in info.get(n, {})}
-        data.attributes = {n: info[n]["attributes"] for n in names if "attributes" in info.get(n, {})}
+        data.attributes = {
+            n: info[n]["attributes"] for n in names if "attributes" in info.get(n, {})
+        }
         data.attribute_values = {k: list(v) for k, v in meta.get("attributes", {}).items()}
     return data
 
@@ -392,18 +398,26 @@ def make_speech2face_corpus(
     )
     from synesthesia.io.audio import resample, save_audio
 
-    for name, value in (("clips_per_identity", clips_per_identity),
-                        ("frames_per_identity", frames_per_identity)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name[0] == "c" else 0):
+    for name, value in (
+        ("clips_per_identity", clips_per_identity),
+        ("frames_per_identity", frames_per_identity),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < (1 if name[0] == "c" else 0)
+        ):
             raise ParameterError(f"{name}={value!r} must be a positive integer")
     if not 0.0 < test_fraction < 1.0:
         raise ParameterError(f"test_fraction={test_fraction!r} must lie in (0, 1)")
-    voices = [
-        (v, a, p, r) for a in ACCENTS for v in VARIANTS for p in PITCHES for r in RATES
-    ]
+    voices = [(v, a, p, r) for a in ACCENTS for v in VARIANTS for p in PITCHES for r in RATES]
     rng = np.random.default_rng(seed)
     if max_identities is not None:
-        if isinstance(max_identities, bool) or not isinstance(max_identities, int) or max_identities < 2:
+        if (
+            isinstance(max_identities, bool)
+            or not isinstance(max_identities, int)
+            or max_identities < 2
+        ):
             raise ParameterError(f"max_identities={max_identities!r} must be an integer >= 2")
         keep = sorted(rng.choice(len(voices), size=min(max_identities, len(voices)), replace=False))
         voices = [voices[i] for i in keep]

@@ -119,9 +119,10 @@ def speech2face_scores(
         reference = _voice_descriptors(model, train.clips)
         mu, sigma = reference.mean(0), reference.std(0).clamp(min=1e-6)
         query = (_voice_descriptors(model, test.clips) - mu) / sigma
-        similarity = torch.nn.functional.normalize(query, dim=-1) @ torch.nn.functional.normalize(
-            (reference - mu) / sigma, dim=-1
-        ).T
+        similarity = (
+            torch.nn.functional.normalize(query, dim=-1)
+            @ torch.nn.functional.normalize((reference - mu) / sigma, dim=-1).T
+        )
         nearest = similarity.argmax(-1)
         predictions["nearest_voice"] = train_faces[train.clip_identity[nearest]]
     n = len(test.identities)

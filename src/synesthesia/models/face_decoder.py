@@ -53,9 +53,15 @@ class FaceDecoder(PretrainedModel):
     ) -> None:
         super().__init__()
         channels = tuple(channels)
-        if len(channels) < 2 or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
+        if len(channels) < 2 or any(
+            isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels
+        ):
             raise ParameterError(f"channels={channels!r} must hold at least 2 positive integers")
-        if isinstance(embedding_dim, bool) or not isinstance(embedding_dim, int) or embedding_dim < 1:
+        if (
+            isinstance(embedding_dim, bool)
+            or not isinstance(embedding_dim, int)
+            or embedding_dim < 1
+        ):
             raise ParameterError(f"embedding_dim={embedding_dim!r} must be a positive integer")
         if isinstance(out_channels, bool) or not isinstance(out_channels, int) or out_channels < 1:
             raise ParameterError(f"out_channels={out_channels!r} must be a positive integer")

@@ -57,11 +57,19 @@ class FaceEncoder(PretrainedModel):
         super().__init__()
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ParameterError(f"num_classes={num_classes!r} must be an integer >= 2")
-        if isinstance(embedding_dim, bool) or not isinstance(embedding_dim, int) or embedding_dim < 1:
+        if (
+            isinstance(embedding_dim, bool)
+            or not isinstance(embedding_dim, int)
+            or embedding_dim < 1
+        ):
             raise ParameterError(f"embedding_dim={embedding_dim!r} must be a positive integer")
         if not 0.0 <= dropout < 1.0:
             raise ParameterError(f"dropout={dropout!r} must lie in [0, 1)")
-        self.num_classes, self.embedding_dim, self.in_channels = num_classes, embedding_dim, in_channels
+        self.num_classes, self.embedding_dim, self.in_channels = (
+            num_classes,
+            embedding_dim,
+            in_channels,
+        )
         self.channels, self.dropout_p = tuple(channels), float(dropout)
         self.encoder = ConvImageEncoder(in_channels=in_channels, channels=self.channels)
         self.project = nn.Linear(self.encoder.output_dim, embedding_dim)

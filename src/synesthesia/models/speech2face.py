@@ -95,9 +95,12 @@ class Speech2FaceModel(PretrainedModel):
             self.attributes = {str(k): [str(x) for x in v] for k, v in pairs}
             joint = math.prod(len(v) for v in self.attributes.values())
             if joint < 2:
-                raise ParameterError(f"attributes={attributes!r} must have at least 2 joint classes")
+                raise ParameterError(
+                    f"attributes={attributes!r} must have at least 2 joint classes"
+                )
             self.attribute_classifier = ImageClassifier(
-                num_classes=joint, **{k: v for k, v in (attribute_classifier or {}).items() if k != "num_classes"}
+                num_classes=joint,
+                **{k: v for k, v in (attribute_classifier or {}).items() if k != "num_classes"},
             )
 
     def get_config(self) -> dict[str, Any]:
@@ -106,7 +109,9 @@ class Speech2FaceModel(PretrainedModel):
             "face_encoder": self.face_encoder.get_config(),
             "face_decoder": self.face_decoder.get_config(),
             # [name, values] pairs: the order fixes the joint class index (JSON dicts get sorted)
-            "attributes": None if self.attributes is None else [[k, v] for k, v in self.attributes.items()],
+            "attributes": None
+            if self.attributes is None
+            else [[k, v] for k, v in self.attributes.items()],
         }
         if self.attribute_classifier is not None:
             classifier = self.attribute_classifier.get_config()

@@ -88,7 +88,9 @@ class VoiceEncoder(PretrainedModel):
         if not isinstance(audio_config, AudioConfig):
             raise ParameterError(f"audio_config={audio_config!r} must be an AudioConfig")
         if not audio_config.center:
-            raise ParameterError("audio_config.center=False is not supported (frames must be centred)")
+            raise ParameterError(
+                "audio_config.center=False is not supported (frames must be centred)"
+            )
         channels = _positive_ints("channels", channels)
         freq_pools = _positive_ints("freq_pools", freq_pools)
         time_pools = _positive_ints("time_pools", time_pools)
@@ -124,7 +126,9 @@ class VoiceEncoder(PretrainedModel):
             self.pools.append(nn.MaxPool2d((fp, tp)))
             previous = width
         self.head = nn.Sequential(
-            nn.Linear(previous * bins, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, embedding_dim)
+            nn.Linear(previous * bins, hidden_dim),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden_dim, embedding_dim),
         )
 
     def get_config(self) -> dict[str, Any]:
@@ -170,10 +174,13 @@ class VoiceEncoder(PretrainedModel):
             raise ParameterError(f"waveform of shape {tuple(waveform.shape)} must be (B, T)")
         batch, length = waveform.shape
         if waveform_lengths is None:
-            waveform_lengths = torch.full((batch,), length, dtype=torch.long, device=waveform.device)
+            waveform_lengths = torch.full(
+                (batch,), length, dtype=torch.long, device=waveform.device
+            )
         elif waveform_lengths.shape != (batch,) or int(waveform_lengths.max()) > length:
             raise ParameterError(
-                f"waveform_lengths={waveform_lengths.tolist()} must be ({batch},) values <= T={length}"
+                f"waveform_lengths={waveform_lengths.tolist()} must be ({batch},) values "
+                f"<= T={length}"
             )
         shortest = int(waveform_lengths.min())
         if shortest < self.min_length:
@@ -206,7 +213,10 @@ class VoiceEncoder(PretrainedModel):
         length = 2 * self.min_length
         lengths = torch.full((batch_size,), length, dtype=torch.long, device=device)
         lengths[-1] = self.min_length + 10
-        return {"waveform": torch.randn(batch_size, length, device=device) * 0.1, "waveform_lengths": lengths}
+        return {
+            "waveform": torch.randn(batch_size, length, device=device) * 0.1,
+            "waveform_lengths": lengths,
+        }
 
 
 register_model(

@@ -101,7 +101,9 @@ class Speech2Face:
     ) -> list[FacePrediction]:
         """Faces of clips (B, T) at :attr:`sample_rate` (``waveform_lengths`` (B,) when padded)."""
         if not isinstance(waveform, Tensor) or waveform.dim() != 2:
-            shape = tuple(waveform.shape) if isinstance(waveform, Tensor) else type(waveform).__name__
+            shape = (
+                tuple(waveform.shape) if isinstance(waveform, Tensor) else type(waveform).__name__
+            )
             raise ParameterError(f"waveform of shape {shape} must be (B, T)")
         features, faces = self.model.infer(waveform, waveform_lengths)
         read = None

@@ -330,7 +330,11 @@ def _check_data(data: dict[str, Any]) -> None:
     if data["l1_weight"] == 0 and data["distill_weight"] == 0:
         raise ParameterError("data.l1_weight=0 and data.distill_weight=0: one must be positive")
     temperature = data["temperature"]
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float))
+        or not temperature > 0
+    ):
         raise ParameterError(f"data.temperature={temperature!r} must be a positive number")
 
 
@@ -365,7 +369,10 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
     test_set = everything.split("test", test_fraction=data["test_fraction"], seed=config["seed"])
     log.info(
         "speech2face data: %d training speakers (%d clips), %d held-out speakers (%d clips)",
-        len(train_set.identities), len(train_set), len(test_set.identities), len(test_set),
+        len(train_set.identities),
+        len(train_set),
+        len(test_set.identities),
+        len(test_set),
     )
     seed, batch_size = config["seed"], data["batch_size"]
     callbacks = list(callbacks)
@@ -380,12 +387,20 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
     )
     faces, labels = train_set.faces, train_set.face_identity
     face_data = _DataModule(
-        _Sampler({"image": faces[fit_frames], "label": labels[fit_frames]}, batch_size=batch_size, flip="image"),
+        _Sampler(
+            {"image": faces[fit_frames], "label": labels[fit_frames]},
+            batch_size=batch_size,
+            flip="image",
+        ),
         _Sampler({"image": faces[val_frames], "label": labels[val_frames]}, batch_size=batch_size),
         seed=seed,
     )
-    fit(face_system, face_data, _stage_config(config, "face", data["face_steps"], data["face_lr"]),
-        callbacks=callbacks)
+    fit(
+        face_system,
+        face_data,
+        _stage_config(config, "face", data["face_steps"], data["face_lr"]),
+        callbacks=callbacks,
+    )
     face_encoder = face_system.model.cpu().eval()
 
     # 2. face decoder on the frozen features: any frame of an identity → its canonical face
@@ -409,20 +424,27 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
         _Sampler(decoder_rows(test_set), batch_size=batch_size),
         seed=seed + 1,
     )
-    fit(decoder_system, decoder_data,
+    fit(
+        decoder_system,
+        decoder_data,
         _stage_config(config, "decoder", data["decoder_steps"], data["decoder_lr"]),
-        callbacks=callbacks)
+        callbacks=callbacks,
+    )
     decoder = decoder_system.model.cpu().eval()
 
     # 3. attribute classifier on faces (only when the data have attributes)
     attributes = train_set.attribute_values or None
-    bundle = Speech2FaceModel(
-        voice_encoder={"embedding_dim": face_encoder.embedding_dim},  # a stand-in, for now
-        face_encoder=face_encoder.get_config(),
-        face_decoder=decoder.get_config(),
-        attributes=attributes,
-        attribute_classifier=data["attribute_kwargs"],
-    ) if attributes else None
+    bundle = (
+        Speech2FaceModel(
+            voice_encoder={"embedding_dim": face_encoder.embedding_dim},  # a stand-in, for now
+            face_encoder=face_encoder.get_config(),
+            face_decoder=decoder.get_config(),
+            attributes=attributes,
+            attribute_classifier=data["attribute_kwargs"],
+        )
+        if attributes
+        else None
+    )
     attribute_model = None
     train_attributes = train_set.attribute_labels()
     if bundle is not None and train_attributes is not None and bool((train_attributes >= 0).all()):
@@ -436,27 +458,40 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
         )
         attribute_data = _DataModule(
             _Sampler(
-                {"image": train_set.faces,
-                 "label": bundle.joint_attribute_index(train_attributes[train_set.face_identity])},
-                batch_size=batch_size, flip="image",
+                {
+                    "image": train_set.faces,
+                    "label": bundle.joint_attribute_index(
+                        train_attributes[train_set.face_identity]
+                    ),
+                },
+                batch_size=batch_size,
+                flip="image",
             ),
             _Sampler(
-                {"image": test_set.faces,
-                 "label": bundle.joint_attribute_index(test_attributes[test_set.face_identity])},
+                {
+                    "image": test_set.faces,
+                    "label": bundle.joint_attribute_index(test_attributes[test_set.face_identity]),
+                },
                 batch_size=batch_size,
             ),
             seed=seed + 2,
         )
-        fit(attribute_system, attribute_data,
+        fit(
+            attribute_system,
+            attribute_data,
             _stage_config(config, "attributes", data["attribute_steps"], data["face_lr"]),
-            callbacks=callbacks)
+            callbacks=callbacks,
+        )
         attribute_model = attribute_system.model.cpu().eval()
 
     # 4. voice encoder: each clip → the frozen feature (and logits) of its speaker's face
     def voice_rows(part: FaceVoiceSet) -> tuple[dict[str, Tensor], list[Tensor]]:
         targets = _batched(face_encoder.features, part.faces[part.canonical])
         target = targets[part.clip_identity]
-        return {"target": target, "target_logits": _batched(face_encoder.classifier, target)}, part.clips
+        return {
+            "target": target,
+            "target_logits": _batched(face_encoder.classifier, target),
+        }, part.clips
 
     voice_kwargs = {
         "embedding_dim": face_encoder.embedding_dim,
