@@ -56,12 +56,13 @@ def _named(exc: ParameterError, path: Path, name: str) -> ParameterError:
 
 def check_text(text: str | None, *, what: str = "text", required: bool = True) -> str:
     """The stripped text, or a ParameterError when it is empty (and required) or too long."""
-    text = (text or "").strip()
+    given = text or ""
+    text = given.strip()
     if required and not text:
         raise ParameterError(f"the {what} is empty: type something first")
-    if len(text) > MAX_TEXT_CHARS:
+    if len(given) > MAX_TEXT_CHARS:
         raise ParameterError(
-            f"the {what} has {len(text):,} characters; this page takes at most "
+            f"the {what} has {len(given):,} characters; this page takes at most "
             f"{MAX_TEXT_CHARS:,} (split it, or use `synesthesia speak` for long documents)"
         )
     return text

@@ -307,7 +307,7 @@ class Service:
                 "FILE --out runs/lm` and start the app with `synesthesia serve --lm "
                 "runs/lm/model`"
             )
-        prompt = check_text(prompt, what="prompt")
+        check_text(prompt, what="prompt")  # the prompt itself is kept as typed (spaces count)
         tokens = int(max_new_tokens)
         if not 1 <= tokens <= 2000:
             raise ParameterError(f"max new tokens {max_new_tokens!r} must be between 1 and 2000")

@@ -1,0 +1,211 @@
+"""The web app in a real headless browser (Debian's chromium + chromedriver, driven by selenium).
+
+One test, as a person would use the page: the chain tab gets an image and a typed sentence,
+runs, and the page shows the caption, a playable WAV, every figure and the out-of-distribution
+caveat; then a clip is added and the chain hears it instead; every other tab is run on an
+upload; a non-image in the caption tab gives a clear message and the page still works. No
+request leaves loopback. Screenshots of each tab are written to a temporary folder, or to
+``$SYNESTHESIA_WEB_SCREENSHOTS`` when set (``docs/img`` holds the ones in the README).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from synesthesia.pipelines import asset_path
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="no headless browser: apt-get install chromium chromium-driver (.ci/run does)",
+)
+
+WAIT = 60  # seconds any one step may take on a busy 2-core machine
+#: a link to a file the app wrote (its results live in result_* folders)
+RESULT_LINKS = "a[href*='/result_']"
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1280,1800", "--mute-audio",
+                     "--disable-extensions", "--no-first-run"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(WAIT)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, condition, what: str):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT, poll_frequency=0.2).until(
+        lambda d: condition(d), message=f"timed out waiting for {what}"
+    )
+
+
+def _css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def _upload(driver, component: str, path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    field = driver.find_element(By.CSS_SELECTOR, f"#{component} input[type=file]")
+    field.send_keys(str(path))
+    # the upload is done when the component shows the file (a player, a preview or its name)
+    _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, f"#{component} input[type=file]")
+          or d.find_elements(By.CSS_SELECTOR, f"#{component} img, #{component} audio"),
+          f"the upload into #{component}")  # fmt: skip
+
+
+def _open_tab(driver, label: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    for tab in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]"):
+        if tab.text.strip() == label:
+            tab.click()
+            return
+    raise AssertionError(f"no tab {label!r}")
+
+
+def _figure_loaded(driver, component: str) -> bool:
+    return bool(driver.execute_script(
+        "const img = document.querySelector(arguments[0] + ' img');"
+        "return img && img.complete && img.naturalWidth > 100 && img.src.includes('/file=');",
+        f"#{component}",
+    ))  # fmt: skip
+
+
+def _wav_in_page(driver, component: str) -> dict:
+    """Fetch the WAV a player offers, in the page, and decode it with the browser's audio
+    decoder: what 'playable' means to a browser."""
+    return driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const root = document.querySelector(arguments[0]);
+        const link = root.querySelector('a[download]');
+        const audio = root.querySelector('audio');
+        if (!link || !audio) { done({error: 'no player or download link'}); return; }
+        fetch(link.href).then(r => r.arrayBuffer()).then(buffer => {
+            const head = new TextDecoder().decode(new Uint8Array(buffer.slice(0, 12)));
+            return new OfflineAudioContext(1, 1, 16000).decodeAudioData(buffer).then(decoded =>
+                done({href: link.href, head: head, seconds: decoded.duration}));
+        }).catch(e => done({error: String(e)}));
+        """,
+        f"#{component}",
+    )
+
+
+def _shoot(driver, folder: Path, name: str) -> None:
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(1280, min(max(int(height) + 40, 900), 4000))
+    driver.save_screenshot(str(folder / f"web_{name}.png"))
+    driver.set_window_size(1280, 1800)
+
+
+def _run(driver, button: str, done, what: str) -> float:
+    start = time.perf_counter()
+    _css(driver, f"#{button}").click()
+    _wait(driver, done, what)
+    return time.perf_counter() - start
+
+
+def test_a_person_runs_the_chain_and_every_tab(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("SYNESTHESIA_WEB_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    d = browser
+    d.get(server.url)
+    _wait(d, lambda d: d.find_elements(By.ID, "chain-run"), "the page")
+
+    # the chain: an image and a typed sentence
+    _upload(d, "chain-image", asset_path("digit_strip_example.png"))
+    _css(d, "#chain-text textarea").send_keys("two five")
+    caption = "#chain-caption textarea"
+    _run(d, "chain-run", lambda d: _css(d, caption).get_attribute("value"), "the caption")
+    assert _css(d, caption).get_attribute("value") == "seven six three"
+    for figure in ("chain-attention", "chain-representations", "chain-scene", "chain-retrieval"):
+        _wait(d, lambda d, f=figure: _figure_loaded(d, f), f"the figure #{figure}")
+    wav = _wav_in_page(d, "chain-sound")
+    assert wav.get("head", "").startswith("RIFF") and wav["head"].endswith("WAVE"), wav
+    assert 0.4 < wav["seconds"] < 5, wav  # "two five", spoken
+    assert "looks unlike the model's training data" in _css(d, "#chain-warnings").text
+    links = d.find_elements(By.CSS_SELECTOR, "#chain-files a")
+    downloads = {a.get_attribute("download") for a in links}
+    assert {"chain_sound.wav", "chain.json", "chain_attention.png"} <= downloads, downloads
+    _shoot(d, shots, "chain")
+
+    # the same chain hearing a clip instead of the speech
+    _upload(d, "chain-clip", asset_path("speech.wav"))
+    first = wav["href"]
+    _run(d, "chain-run", lambda d: (_wav_in_page(d, "chain-sound").get("href") or first) != first,
+         "the chain on the clip")  # fmt: skip
+    wav = _wav_in_page(d, "chain-sound")
+    assert abs(wav["seconds"] - 2.0) < 0.3, wav  # speech.wav is about 2 s
+    assert "the clip" in _css(d, "#chain-warnings").text
+
+    # every other tab, on an upload
+    _open_tab(d, "Caption")
+    _upload(d, "caption-image", asset_path("digit_strip_example.png"))
+    text = "#caption-text textarea"
+    _run(d, "caption-run", lambda d: _css(d, text).get_attribute("value"), "the caption tab")
+    assert _css(d, text).get_attribute("value") == "seven six three"
+    _shoot(d, shots, "caption")
+    _open_tab(d, "Speak")
+    _css(d, "#speak-text textarea").clear()
+    _css(d, "#speak-text textarea").send_keys("Place green at b nine soon.")
+    info = "#speak-info textarea"
+    _run(d, "speak-run", lambda d: _css(d, info).get_attribute("value"), "speech")
+    assert _wav_in_page(d, "speak-audio")["seconds"] > 0.5
+    _shoot(d, shots, "speak")
+    for tab, component, clip, button, name in (
+        ("Vocoder", "vocoder-clip", "speech.wav", "vocoder-run", "vocoder"),
+        ("Audio", "audio-clip", "speech.wav", "audio-run", "audio"),
+        ("Scene", "scene-clip", "scene_birds.wav", "scene-run", "scene"),
+        ("Retrieve", "retrieve-clip", "embed_digits/query_seven.wav", "retrieve-run", "retrieve"),
+    ):
+        _open_tab(d, tab)
+        _upload(d, component, asset_path(clip))
+        panel = d.find_element(By.ID, component).find_element(
+            By.XPATH, "ancestor::*[@role='tabpanel']"
+        )
+        _run(d, button, lambda d, p=panel: p.find_elements(By.CSS_SELECTOR, RESULT_LINKS),
+             f"the {tab} tab's downloads")  # fmt: skip
+        _shoot(d, shots, name)
+        if tab == "Scene":
+            assert "birds" in _css(d, "#scene-label").text
+    _open_tab(d, "Retrieve")
+    assert "seven.png" in _css(d, "#retrieve-info textarea").get_attribute("value")
+    _open_tab(d, "Language model")
+    _shoot(d, shots, "lm")
+
+    # bad input: a text file dressed as a picture
+    fake = tmp_path / "holiday.png"
+    fake.write_text("not a picture\n" * 50)
+    _open_tab(d, "Caption")
+    _upload(d, "caption-image", fake)
+    _css(d, "#caption-run").click()
+    toasts = "[data-testid=toast-body]"
+    toast = _wait(d, lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, toasts)
+                                if "holiday.png" in t.text], "the error message")  # fmt: skip
+    assert "not an image" in toast[0].text or "cannot identify" in toast[0].text
+    assert str(server.workdir) not in toast[0].text
+
+    # nothing left loopback
+    resources = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [r for r in resources if not r.startswith(("http://127.0.0.1", "data:", "blob:"))] == []
