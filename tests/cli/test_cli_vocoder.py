@@ -108,6 +108,10 @@ def test_train_export_reload_synthesize(corpus, tmp_path, capsys):
                  "-o", str(tmp_path / "g.wav")]) == 0  # fmt: skip
     data, rate = soundfile.read(str(tmp_path / "g.wav"))
     assert rate == 16000 and len(data) == (mel.shape[1] - 1) * hop
+    # --griffin-lim-iters, the flag name speak uses, is the same flag
+    assert main(["vocoder", "synthesize", str(mel_path), "--griffin-lim",
+                 "--griffin-lim-iters", "4", "-o", str(tmp_path / "g2.wav")]) == 0  # fmt: skip
+    assert soundfile.read(str(tmp_path / "g2.wav"))[0].tolist() == data.tolist()
 
 
 def test_half_weights_from_the_command_line(tiny_model, tmp_path, capsys):

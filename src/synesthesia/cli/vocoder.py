@@ -110,7 +110,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "float32; exact for a model saved in float16). Default float32",
     )
     s.add_argument("--griffin-lim", action="store_true", help="use Griffin-Lim instead of a model")
-    s.add_argument("--n-iter", type=int, default=64, help="Griffin-Lim iterations (default 64)")
+    s.add_argument(
+        "--griffin-lim-iters",
+        "--n-iter",
+        dest="n_iter",
+        type=int,
+        default=64,
+        help="Griffin-Lim iterations (default 64; --n-iter is the same flag)",
+    )
     _add_audio_config(s)
     s.set_defaults(func=synthesize)
 
@@ -184,7 +191,7 @@ def synthesize(args: argparse.Namespace) -> int:
     check_output_file(args.output, flag="--output", suffixes=audio_suffixes(), written_as="audio")
     if args.griffin_lim:
         if args.n_iter <= 0:
-            raise ParameterError(f"--n-iter={args.n_iter} must be a positive integer")
+            raise ParameterError(f"--griffin-lim-iters={args.n_iter} must be a positive integer")
         config = _audio_config(args)
         if config is None and args.input.suffix.lower() == ".npy":
             config = load_mel(args.input)[1]  # the sidecar's analysis, when there is one
