@@ -15,6 +15,7 @@ from synesthesia.data.speech2face import (
     load_face_voice_list,
     load_face_voice_tree,
     make_speech2face_corpus,
+    synthetic_voices,
 )
 from synesthesia.data.synthetic_faces import (
     face_attributes_for_voice,
@@ -147,4 +148,8 @@ def test_synthetic_corpus_is_a_readable_tree(tmp_path):
     data = load_face_voice_tree(root, sample_rate=8000, image_size=16)
     assert len(data) == 8 and data.faces.shape == (8, 3, 16, 16)
     assert len(data.split("test").identities) == 1
+    held_out = synthetic_voices("test", max_identities=4, test_fraction=0.25, seed=3)
+    assert [v["identity"] for v in held_out] == data.split("test").identities
+    speaker = meta["identities"][held_out[0]["identity"]]["voice"]["speaker"]
+    assert speaker == f"espeak:{held_out[0]['accent']}+{held_out[0]['variant']}"
     assert data.attribute_labels().shape == (4, 3)

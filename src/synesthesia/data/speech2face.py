@@ -54,6 +54,7 @@ __all__ = [
     "load_face_voice_list",
     "load_face_voice_tree",
     "make_speech2face_corpus",
+    "synthetic_voices",
 ]
 
 log = logging.getLogger(__name__)
@@ -360,6 +361,49 @@ def _phrases(count: int, rng: np.random.Generator) -> list[str]:
     return out
 
 
+def _draw_voices(
+    rng: np.random.Generator, test_fraction: float, max_identities: int | None
+) -> tuple[list[tuple[str, str, float, float]], set[int]]:
+    """The corpus's (variant, accent, pitch, rate) voices in identity order and the indices
+    of the held-out ones — the first draws of the corpus's generator."""
+    from synesthesia.data.synthetic_faces import ACCENTS, PITCHES, RATES, VARIANTS
+
+    if not 0.0 < test_fraction < 1.0:
+        raise ParameterError(f"test_fraction={test_fraction!r} must lie in (0, 1)")
+    voices = [(v, a, p, r) for a in ACCENTS for v in VARIANTS for p in PITCHES for r in RATES]
+    if max_identities is not None:
+        if (
+            isinstance(max_identities, bool)
+            or not isinstance(max_identities, int)
+            or max_identities < 2
+        ):
+            raise ParameterError(f"max_identities={max_identities!r} must be an integer >= 2")
+        keep = sorted(rng.choice(len(voices), size=min(max_identities, len(voices)), replace=False))
+        voices = [voices[i] for i in keep]
+    order = rng.permutation(len(voices))
+    num_test = max(1, int(round(test_fraction * len(voices))))
+    return voices, set(order[:num_test].tolist())
+
+
+def synthetic_voices(
+    split: str,
+    *,
+    seed: int = 0,
+    test_fraction: float = 0.15,
+    max_identities: int | None = None,
+) -> list[dict]:
+    """The voices of one split of :func:`make_speech2face_corpus` with these settings, without
+    writing anything: ``[{"identity", "variant", "accent", "pitch", "rate"}, ...]``."""
+    if split not in ("train", "test"):
+        raise ParameterError(f"split={split!r} must be 'train' or 'test'")
+    voices, test = _draw_voices(np.random.default_rng(seed), test_fraction, max_identities)
+    return [
+        {"identity": f"id{i:04d}", "variant": v, "accent": a, "pitch": p, "rate": r}
+        for i, (v, a, p, r) in enumerate(voices)
+        if (i in test) == (split == "test")
+    ]
+
+
 def make_speech2face_corpus(
     root: str | os.PathLike,
     *,
@@ -387,11 +431,7 @@ def make_speech2face_corpus(
 
     from synesthesia.data.engines import get_engine
     from synesthesia.data.synthetic_faces import (
-        ACCENTS,
         ATTRIBUTES,
-        PITCHES,
-        RATES,
-        VARIANTS,
         face_attributes_for_voice,
         random_face_params,
         render_face,
@@ -410,20 +450,8 @@ def make_speech2face_corpus(
             raise ParameterError(f"{name}={value!r} must be a positive integer")
     if not 0.0 < test_fraction < 1.0:
         raise ParameterError(f"test_fraction={test_fraction!r} must lie in (0, 1)")
-    voices = [(v, a, p, r) for a in ACCENTS for v in VARIANTS for p in PITCHES for r in RATES]
     rng = np.random.default_rng(seed)
-    if max_identities is not None:
-        if (
-            isinstance(max_identities, bool)
-            or not isinstance(max_identities, int)
-            or max_identities < 2
-        ):
-            raise ParameterError(f"max_identities={max_identities!r} must be an integer >= 2")
-        keep = sorted(rng.choice(len(voices), size=min(max_identities, len(voices)), replace=False))
-        voices = [voices[i] for i in keep]
-    order = rng.permutation(len(voices))
-    num_test = max(1, int(round(test_fraction * len(voices))))
-    test = set(order[:num_test].tolist())
+    voices, test = _draw_voices(rng, test_fraction, max_identities)
     engine = get_engine("espeak")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
