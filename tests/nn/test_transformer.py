@@ -215,3 +215,71 @@ def test_layer_errors():
     layer = TransformerDecoderLayer(8, 2)
     with pytest.raises(ParameterError, match="memory=None"):
         layer(torch.zeros(1, 2, 8), None)
+
+
+def test_cache_reorder_follows_rows_like_decoding_the_reordered_batch():
+    """Reordering (and expanding) a decoder cache == having decoded the reordered batch."""
+    torch.manual_seed(3)
+    decoder = TransformerDecoder(2, 16, 4, memory_dim=10, ff_dim=32, dropout=0.0).double().eval()
+    x = torch.randn(3, 5, 16, dtype=D64)
+    memory = torch.randn(3, 6, 10, dtype=D64)
+    rows = torch.tensor([2, 0, 0, 1, 2])  # B' = 5 > B = 3: expand and permute
+    with torch.no_grad():
+        cache = decoder.new_cache(3, 8)
+        decoder(x[:, :3], memory, cache=cache)
+        cache.reorder(rows)
+        moved = decoder(x[rows, 3:], None, cache=cache)
+        again = decoder.new_cache(5, 8)
+        decoder(x[rows, :3], memory[rows], cache=again)
+        fresh = decoder(x[rows, 3:], None, cache=again)
+        same = torch.tensor([4, 3, 2, 1, 0])  # same batch size: in place
+        cache.reorder(same)
+        again.reorder(same)
+        step = x[rows][same, 4:]
+        torch.testing.assert_close(
+            decoder(step, None, cache=cache), decoder(step, None, cache=again), rtol=0, atol=1e-12
+        )
+    torch.testing.assert_close(moved, fresh, rtol=1e-12, atol=1e-12)
+    assert cache.length == 6 and cache.self_attention[0].keys.shape[0] == 5
+
+
+def test_decoder_weights_per_head_and_from_one_layer():
+    torch.manual_seed(4)
+    decoder = TransformerDecoder(3, 16, 4, ff_dim=32, dropout=0.0).double().eval()
+    x, memory = torch.randn(2, 5, 16, dtype=D64), torch.randn(2, 7, 16, dtype=D64)
+    with torch.no_grad():
+        out, every = decoder(x, memory, need_weights=True, average_attn_weights=False)
+        only, one = decoder(
+            x, memory, need_weights=True, average_attn_weights=False, weights_layer=-1
+        )
+        _, averaged = decoder(x, memory, need_weights=True)
+    assert every[2].shape == (2, 4, 5, 7)
+    torch.testing.assert_close(every[2].mean(dim=1), averaged[2])
+    assert one[0] is None and one[1] is None
+    torch.testing.assert_close(one[2], every[2], rtol=0, atol=1e-12)
+    torch.testing.assert_close(only, out, rtol=1e-12, atol=1e-12)  # fused layers, same output
+    with pytest.raises(ParameterError, match="weights_layer=3"):
+        decoder(x, memory, need_weights=True, weights_layer=3)
+
+
+def test_head_dropout_drops_whole_heads_in_training_only():
+    from synesthesia.nn import MultiHeadAttention
+
+    torch.manual_seed(5)
+    attention = MultiHeadAttention(8, 4, head_dropout=0.5).double()
+    query, memory = torch.randn(64, 3, 8, dtype=D64), torch.randn(64, 5, 8, dtype=D64)
+    with torch.no_grad():
+        attention.out_proj.weight.copy_(torch.eye(8, dtype=D64))
+        attention.out_proj.bias.zero_()
+        attention.eval()
+        plain, _ = attention(query, memory)
+        attention.train()
+        dropped, _ = attention(query, memory)
+    heads = dropped.view(64, 3, 4, 2)  # (B, L, H, D_h): the identity output keeps heads apart
+    reference = plain.view(64, 3, 4, 2)
+    zero = (heads == 0).all(dim=(1, 3))  # (B, H): a head is dropped for the whole sequence
+    assert 0.3 < float(zero.double().mean()) < 0.7
+    kept = heads.permute(0, 2, 1, 3)[~zero]  # (kept, L, D_h)
+    torch.testing.assert_close(kept, 2.0 * reference.permute(0, 2, 1, 3)[~zero])
+    with pytest.raises(ParameterError, match="head_dropout=1.0"):
+        MultiHeadAttention(8, 4, head_dropout=1.0)

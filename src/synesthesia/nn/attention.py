@@ -173,6 +173,28 @@ class KVCache:
         self.length = end
         return self.keys[:, :, :end], self.values[:, :, :end]
 
+    def reorder(self, rows: Tensor) -> None:
+        """Keep cache row ``rows[i]`` as row ``i`` (beam search: follow each beam's parent).
+
+        Args:
+            rows: LongTensor (B',) of row indices; B' may differ from B (expanding B images
+                to B·K beams). Only the filled prefix is copied.
+        """
+        if not isinstance(rows, Tensor) or rows.ndim != 1 or rows.dtype != torch.long:
+            shape = tuple(rows.shape) if isinstance(rows, Tensor) else type(rows).__name__
+            raise ParameterError(f"rows with shape {shape} must be a 1-D LongTensor")
+        filled = self.length
+        if rows.shape[0] == self.keys.shape[0]:
+            # same batch: rewrite the filled prefix in place (the gather copies first)
+            self.keys[:, :, :filled] = self.keys[rows, :, :filled]
+            self.values[:, :, :filled] = self.values[rows, :, :filled]
+            return
+        keys = self.keys.new_zeros((rows.shape[0], *self.keys.shape[1:]))
+        values = self.values.new_zeros((rows.shape[0], *self.values.shape[1:]))
+        keys[:, :, :filled] = self.keys[rows, :, :filled]
+        values[:, :, :filled] = self.values[rows, :, :filled]
+        self.keys, self.values = keys, values
+
 
 class StaticKVCache:
     """Projected keys/values of a fixed memory (cross-attention), computed once and reused."""
@@ -191,6 +213,14 @@ class StaticKVCache:
         """Forget the memory."""
         self.keys = self.values = self.key_mask = None
 
+    def reorder(self, rows: Tensor) -> None:
+        """Keep memory row ``rows[i]`` as row ``i`` (a no-op while nothing is cached)."""
+        if self.keys is None:
+            return
+        self.keys, self.values = self.keys[rows], self.values[rows]
+        if self.key_mask is not None:
+            self.key_mask = self.key_mask[rows]
+
 
 class MultiHeadAttention(nn.Module):
     """Multi-head scaled dot-product attention, batch first, self or cross.
@@ -208,10 +238,15 @@ class MultiHeadAttention(nn.Module):
         dropout: dropout on the attention weights (training only).
         bias: add biases to the projections.
         output_dropout: dropout on the output projection (training only).
+        head_dropout: DropHead: the probability that a whole head's output is dropped for one
+            sequence (training only; the kept heads are scaled by 1 / (1 - p)), so that every
+            head learns to find what the layer needs on its own.
 
     References:
         Vaswani et al., "Attention Is All You Need", 2017; parameters and results match
-        ``torch.nn.MultiheadAttention(batch_first=True)`` (tested with copied weights).
+        ``torch.nn.MultiheadAttention(batch_first=True)`` (tested with copied weights);
+        Zhou et al., "Scheduled DropHead: A Regularization Method for Transformer Models",
+        Findings of EMNLP 2020 (head_dropout).
     """
 
     def __init__(
@@ -224,6 +259,7 @@ class MultiHeadAttention(nn.Module):
         dropout: float = 0.0,
         bias: bool = True,
         output_dropout: float = 0.0,
+        head_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         _positive_int("embed_dim", embed_dim)
@@ -238,6 +274,7 @@ class MultiHeadAttention(nn.Module):
         self.vdim = embed_dim if vdim is None else _positive_int("vdim", vdim)
         self.dropout = _probability("dropout", dropout)
         self.output_dropout = _probability("output_dropout", output_dropout)
+        self.head_dropout = _probability("head_dropout", head_dropout)
         self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.k_proj = nn.Linear(self.kdim, embed_dim, bias=bias)
         self.v_proj = nn.Linear(self.vdim, embed_dim, bias=bias)
@@ -428,6 +465,9 @@ class MultiHeadAttention(nn.Module):
         )  # (B, H, L_q, D_h), (B, H, L_q, L_k) or None
         if weights is not None and average_attn_weights:
             weights = weights.mean(dim=1)
+        if self.head_dropout and self.training:  # DropHead: one draw per (sequence, head)
+            keep = torch.rand(batch, self.num_heads, 1, 1, device=out.device) >= self.head_dropout
+            out = out * keep.to(out.dtype) / (1.0 - self.head_dropout)
         out = out.transpose(1, 2).reshape(batch, length_q, self.embed_dim)  # (B, L_q, D)
         out = self.out_proj(out)
         if self.output_dropout and self.training:

@@ -67,6 +67,20 @@ class TransformerCache:
         for cache in self.cross_attention or []:
             cache.reset()
 
+    def reorder(self, rows: Tensor) -> None:
+        """Keep row ``rows[i]`` of every layer's caches as row ``i``.
+
+        Beam search calls it after each step with the parent row of every surviving beam
+        (and once at the start to expand B images to B·K beams).
+
+        Args:
+            rows: LongTensor (B',) of row indices.
+        """
+        for cache in self.self_attention:
+            cache.reorder(rows)
+        for cache in self.cross_attention or []:
+            cache.reorder(rows)
+
 
 class TransformerEncoderLayer(nn.Module):
     """Self-attention + feed-forward block (pre-norm or post-norm).
@@ -176,6 +190,8 @@ class TransformerDecoderLayer(nn.Module):
         norm_first: pre-norm if True, post-norm if False.
         bias: biases in linear layers and layer norms.
         layer_norm_eps: epsilon of the layer norms.
+        cross_head_dropout: DropHead on the cross-attention (see
+            :class:`~synesthesia.nn.attention.MultiHeadAttention`'s ``head_dropout``).
 
     References:
         Vaswani et al., "Attention Is All You Need", 2017; ``torch.nn.TransformerDecoderLayer``.
@@ -194,6 +210,7 @@ class TransformerDecoderLayer(nn.Module):
         norm_first: bool = True,
         bias: bool = True,
         layer_norm_eps: float = 1e-5,
+        cross_head_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         ff_dim = 4 * embed_dim if ff_dim is None else ff_dim
@@ -210,6 +227,7 @@ class TransformerDecoderLayer(nn.Module):
             vdim=memory_dim,
             dropout=attention_dropout,
             bias=bias,
+            head_dropout=cross_head_dropout,
         )
         self.linear1 = nn.Linear(embed_dim, ff_dim, bias=bias)
         self.linear2 = nn.Linear(ff_dim, embed_dim, bias=bias)
@@ -239,6 +257,7 @@ class TransformerDecoderLayer(nn.Module):
         causal: bool = True,
         cache: tuple[KVCache, StaticKVCache] | None = None,
         need_weights: bool = False,
+        average_attn_weights: bool = True,
     ) -> Tensor | tuple[Tensor, Tensor]:
         """(B, L, D) attending to memory (B, L_m, memory_dim) → (B, L, D).
 
@@ -253,6 +272,8 @@ class TransformerDecoderLayer(nn.Module):
             causal: causal self-attention (default True).
             cache: (self-attention KVCache, cross-attention StaticKVCache).
             need_weights: also return the cross-attention weights (B, L, L_m), head-averaged.
+            average_attn_weights: average the weights over heads; False returns them per
+                head, (B, H, L, L_m).
         """
         self_cache, cross_cache = (None, None) if cache is None else cache
         self_kwargs = dict(
@@ -266,6 +287,7 @@ class TransformerDecoderLayer(nn.Module):
             key_lengths=memory_lengths,
             key_padding_mask=memory_padding_mask,
             need_weights=need_weights,
+            average_attn_weights=average_attn_weights,
             cache=cross_cache,
             static_kv=cross_cache is not None,
         )
@@ -445,9 +467,13 @@ class TransformerDecoder(nn.Module):
         causal: bool = True,
         cache: TransformerCache | None = None,
         need_weights: bool = False,
+        average_attn_weights: bool = True,
+        weights_layer: int | None = None,
     ) -> Tensor | tuple[Tensor, list[Tensor]]:
         """(B, L, D) attending to memory → (B, L, D), and with ``need_weights`` the list of
-        per-layer cross-attention weights (B, L, L_m). Arguments as
+        per-layer cross-attention weights (B, L, L_m) — per head (B, H, L, L_m) with
+        ``average_attn_weights=False``. With ``weights_layer`` only that layer computes its
+        weights (the plain path); the others keep the fused kernel and give None. Arguments as
         :meth:`TransformerDecoderLayer.forward`; with a cache, ``memory`` is projected on the
         first call and may be None afterwards. The self-attention and memory padding masks
         are computed once and passed to every layer."""
@@ -461,8 +487,14 @@ class TransformerDecoder(nn.Module):
                 device=memory.device,
             )
             memory_lengths = None
+        if weights_layer is not None and not -len(self.layers) <= weights_layer < len(self.layers):
+            raise ParameterError(
+                f"weights_layer={weights_layer!r} must be a layer index below {len(self.layers)}"
+            )
+        wanted = None if weights_layer is None else weights_layer % len(self.layers)
         all_weights = []
         for index, layer in enumerate(self.layers):
+            layer_weights = need_weights and (wanted is None or index == wanted)
             layer_cache = None
             if cache is not None:
                 layer_cache = (cache.self_attention[index], cache.cross_attention[index])
@@ -475,12 +507,15 @@ class TransformerDecoder(nn.Module):
                 attn_mask=attn_mask,
                 causal=causal,
                 cache=layer_cache,
-                need_weights=need_weights,
+                need_weights=layer_weights,
+                average_attn_weights=average_attn_weights,
             )
-            if need_weights:
+            if layer_weights:
                 x, weights = result
                 all_weights.append(weights)
             else:
                 x = result
+                if need_weights:
+                    all_weights.append(None)
         x = x if self.norm is None else self.norm(x)
         return (x, all_weights) if need_weights else x
