@@ -47,6 +47,10 @@ from synesthesia.models.tacotron2 import Tacotron2  # noqa: E402
 
 __all__ += ["Tacotron2"]
 
+from synesthesia.models.transformer_captioner import TransformerCaptioner  # noqa: E402
+
+__all__ += ["TransformerCaptioner"]
+
 from synesthesia.models.face_decoder import FaceDecoder  # noqa: E402
 from synesthesia.models.face_encoder import FaceEncoder  # noqa: E402
 from synesthesia.models.speech2face import Speech2FaceModel  # noqa: E402

@@ -1,9 +1,19 @@
 """Caption decoding for attentive captioners: greedy search and batched beam search.
 
-Both work with any model exposing ``encode(images) -> annotations (B, P, D)``,
-``init_state(annotations)``, ``step(tokens, state, annotations, projected) -> (logits, state,
-alpha)``, ``attention.project_annotations`` and ``start_id`` / ``end_id`` / ``pad_id``
-(:class:`~synesthesia.models.show_attend_tell.ShowAttendTell` does).
+Both work with any model exposing
+
+- ``encode(images) -> annotations`` (B, P, D);
+- ``project_annotations(annotations) -> projected``, computed once per image;
+- ``init_state(annotations, *, max_length, use_cache) -> state`` (the decoder state of B
+  images: an LSTM's (h, c), or a Transformer's KV cache / token prefix);
+- ``step(tokens, state, annotations, projected) -> (logits (B, V), state, alpha)`` with
+  alpha (B, P) or per head (B, H, P);
+- ``reorder_state(state, rows) -> state``: row ``rows[i]`` of the state as row ``i`` (beam
+  search expands B images to B·K beams and follows each beam's parent with it);
+- ``start_id`` / ``end_id`` / ``pad_id``
+
+(:class:`~synesthesia.models.show_attend_tell.ShowAttendTell` and
+:class:`~synesthesia.models.transformer_captioner.TransformerCaptioner` do).
 
 Beam search runs the whole batch × beam at once as one (B·K) decoder batch. A beam that has
 produced ``<end>`` stays in the beam with its score frozen (it competes with the unfinished
@@ -28,7 +38,13 @@ from torch import Tensor
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["CaptionOutput", "greedy_search", "beam_search", "beam_search_annotations"]
+__all__ = [
+    "CaptionOutput",
+    "beam_search",
+    "beam_search_annotations",
+    "check_captions",
+    "greedy_search",
+]
 
 
 @dataclass
@@ -41,13 +57,42 @@ class CaptionOutput:
         lengths: (B,) number of generated tokens (``<end>`` counted).
         scores: (B,) sum of log-probabilities of the generated tokens (divided by the length
             when decoded with ``length_normalization``).
-        alphas: (B, L, P) attention weights of each generated token (zero past the length).
+        alphas: (B, L, P) attention weights of each generated token (zero past the length;
+            averaged over heads for a multi-head model).
+        head_alphas: (B, L, H, P) the weights of each head, or None for a model with one
+            attention (its step returns alpha (B, P)).
     """
 
     tokens: Tensor
     lengths: Tensor
     scores: Tensor
     alphas: Tensor
+    head_alphas: Tensor | None = None
+
+
+def _output(tokens: Tensor, lengths: Tensor, scores: Tensor, alphas: Tensor) -> CaptionOutput:
+    """alphas (B, L, P) or per head (B, L, H, P) → a CaptionOutput (heads averaged)."""
+    if alphas.dim() == 4:
+        return CaptionOutput(tokens, lengths, scores, alphas.mean(dim=2), alphas)
+    return CaptionOutput(tokens, lengths, scores, alphas)
+
+
+def check_captions(captions: Tensor, caption_lengths: Tensor, batch: int) -> None:
+    """Raise ParameterError unless captions (B, L >= 2) and caption_lengths (B,) in [2, L]
+    form a teacher-forcing batch of ``batch`` captions (the check of every captioner)."""
+    if captions.dim() != 2 or captions.shape[0] != batch or captions.shape[1] < 2:
+        raise ParameterError(
+            f"captions with shape {tuple(captions.shape)} must be (B={batch}, L >= 2)"
+        )
+    if caption_lengths.shape != (batch,):
+        raise ParameterError(
+            f"caption_lengths with shape {tuple(caption_lengths.shape)} must be ({batch},)"
+        )
+    if bool((caption_lengths < 2).any()) or bool((caption_lengths > captions.shape[1]).any()):
+        raise ParameterError(
+            f"caption_lengths={caption_lengths.tolist()} must lie in [2, L={captions.shape[1]}]"
+            " (each caption holds <start> and at least one more token)"
+        )
 
 
 def _check(model: Any, images: Tensor, max_length: int) -> None:
@@ -60,7 +105,12 @@ def _check(model: Any, images: Tensor, max_length: int) -> None:
 
 @torch.no_grad()
 def greedy_search(
-    model: Any, images: Tensor, *, max_length: int = 20, length_normalization: bool = False
+    model: Any,
+    images: Tensor,
+    *,
+    max_length: int = 20,
+    length_normalization: bool = False,
+    use_cache: bool = True,
 ) -> CaptionOutput:
     """Pick the most probable word at every step (batched; finished rows emit padding).
 
@@ -69,11 +119,13 @@ def greedy_search(
         images: (B, C, H, W).
         max_length: most words generated (``<end>`` included).
         length_normalization: divide each score by its length.
+        use_cache: decode incrementally with the model's cache (False: a Transformer reruns
+            the whole prefix at every step; same captions, for checking the cache).
     """
     _check(model, images, max_length)
     annotations = model.encode(images)
-    projected = model.attention.project_annotations(annotations)
-    state = model.init_state(annotations)
+    projected = model.project_annotations(annotations)
+    state = model.init_state(annotations, max_length=max_length, use_cache=use_cache)
     batch = annotations.shape[0]
     device = annotations.device
     tokens = torch.full((batch,), model.start_id, dtype=torch.long, device=device)
@@ -90,18 +142,14 @@ def greedy_search(
         scores = scores + torch.where(active, best_score, torch.zeros_like(best_score))
         lengths = lengths + active.long()
         out_tokens.append(tokens)
-        out_alphas.append(alpha * active[:, None].to(alpha.dtype))
+        shape = (-1,) + (1,) * (alpha.dim() - 1)
+        out_alphas.append(alpha * active.view(shape).to(alpha.dtype))
         finished = finished | (tokens == model.end_id)
         if bool(finished.all()):
             break
     if length_normalization:
         scores = scores / lengths.to(scores.dtype)
-    return CaptionOutput(
-        tokens=torch.stack(out_tokens, 1),
-        lengths=lengths,
-        scores=scores,
-        alphas=torch.stack(out_alphas, 1),
-    )
+    return _output(torch.stack(out_tokens, 1), lengths, scores, torch.stack(out_alphas, 1))
 
 
 @torch.no_grad()
@@ -112,6 +160,7 @@ def beam_search(
     beam_size: int = 5,
     max_length: int = 20,
     length_normalization: bool = False,
+    use_cache: bool = True,
 ) -> CaptionOutput:
     """Batched beam search: all B images × K beams decoded as one batch.
 
@@ -121,6 +170,7 @@ def beam_search(
         beam_size: K, at most the vocabulary size.
         max_length: most words generated per beam (``<end>`` included).
         length_normalization: rank the final beams by score / length.
+        use_cache: decode incrementally with the model's cache (see :func:`greedy_search`).
 
     Returns:
         The best beam per image as a :class:`CaptionOutput`.
@@ -132,6 +182,7 @@ def beam_search(
         beam_size=beam_size,
         max_length=max_length,
         length_normalization=length_normalization,
+        use_cache=use_cache,
     )
 
 
@@ -143,6 +194,7 @@ def beam_search_annotations(
     beam_size: int = 5,
     max_length: int = 20,
     length_normalization: bool = False,
+    use_cache: bool = True,
 ) -> CaptionOutput:
     """:func:`beam_search` from annotations (B, P, D) already computed by ``model.encode``.
 
@@ -155,22 +207,24 @@ def beam_search_annotations(
     if not isinstance(annotations, Tensor) or annotations.dim() != 3 or annotations.shape[0] == 0:
         shape = tuple(getattr(annotations, "shape", ()))
         raise ParameterError(f"annotations with shape {shape} must be a non-empty (B, P, D) batch")
-    batch, regions = annotations.shape[:2]
+    batch = annotations.shape[0]
     k = beam_size
     device, dtype = annotations.device, annotations.dtype
-    projected = model.attention.project_annotations(annotations)
-    h, c = model.init_state(annotations)
+    projected = model.project_annotations(annotations)
+    state = model.init_state(annotations, max_length=max_length, use_cache=use_cache)
     # every (image, beam) pair is one row of the decoder batch: row = b * K + beam
+    expand = torch.arange(batch, device=device).repeat_interleave(k)  # (B·K,)
     annotations = annotations.repeat_interleave(k, dim=0)  # (B·K, P, D)
     projected = projected.repeat_interleave(k, dim=0)
-    state = (h.repeat_interleave(k, dim=0), c.repeat_interleave(k, dim=0))
+    state = model.reorder_state(state, expand)
     tokens = torch.full((batch * k,), model.start_id, dtype=torch.long, device=device)
     scores = torch.zeros(batch, k, dtype=dtype, device=device)
     scores[:, 1:] = float("-inf")  # all beams start identical: expand only the first
     finished = torch.zeros(batch, k, dtype=torch.bool, device=device)
     lengths = torch.zeros(batch, k, dtype=torch.long, device=device)
     history = torch.zeros(batch, k, 0, dtype=torch.long, device=device)
-    alpha_history = torch.zeros(batch, k, 0, regions, dtype=dtype, device=device)
+    alpha_history = None  # (B, K, steps, A) with A = P, or H·P for per-head weights
+    alpha_shape: tuple[int, ...] = ()
     row_offset = (torch.arange(batch, device=device) * k)[:, None]  # (B, 1)
     for _ in range(max_length):
         logits, state, alpha = model.step(tokens, state, annotations, projected)
@@ -191,10 +245,13 @@ def beam_search_annotations(
         history = torch.cat(
             [history.gather(1, source[..., None].expand_as(history)), words[..., None]], 2
         )
-        step_alpha = alpha.view(batch, k, regions).gather(
-            1, source[..., None].expand(-1, -1, regions)
-        )
+        alpha_shape = tuple(alpha.shape[1:])  # (P,) or (H, P)
+        flat_alpha = alpha.reshape(batch, k, -1)  # (B, K, A)
+        width = flat_alpha.shape[-1]
+        step_alpha = flat_alpha.gather(1, source[..., None].expand(-1, -1, width))
         step_alpha = step_alpha * (~was_finished)[..., None].to(dtype)
+        if alpha_history is None:
+            alpha_history = torch.zeros(batch, k, 0, width, dtype=dtype, device=device)
         alpha_history = torch.cat(
             [
                 alpha_history.gather(1, source[..., None, None].expand_as(alpha_history)),
@@ -204,7 +261,7 @@ def beam_search_annotations(
         )
         lengths = lengths.gather(1, source) + (~was_finished).long()
         finished = was_finished | (words == model.end_id)
-        state = (state[0][rows], state[1][rows])
+        state = model.reorder_state(state, rows)
         tokens = words.view(-1)
         if bool(finished.all()):
             break
@@ -217,9 +274,5 @@ def beam_search_annotations(
         1, best[..., None, None].expand(-1, -1, *alpha_history.shape[2:])
     ).squeeze(1)
     longest = int(out_lengths.max())
-    return CaptionOutput(
-        tokens=out_tokens[:, :longest],
-        lengths=out_lengths,
-        scores=out_scores,
-        alphas=out_alphas[:, :longest],
-    )
+    out_alphas = out_alphas[:, :longest].reshape(batch, -1, *alpha_shape)  # (B, L, [H,] P)
+    return _output(out_tokens[:, :longest], out_lengths, out_scores, out_alphas)

@@ -25,7 +25,12 @@ from torch import Tensor, nn
 from synesthesia.errors import ParameterError
 from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
-from synesthesia.models.caption_search import CaptionOutput, beam_search, greedy_search
+from synesthesia.models.caption_search import (
+    CaptionOutput,
+    beam_search,
+    check_captions,
+    greedy_search,
+)
 from synesthesia.models.registry import register_model
 from synesthesia.nn.attention import AdditiveAttention
 from synesthesia.nn.resnet import ImageEncoder
@@ -191,10 +196,26 @@ class ShowAttendTell(PretrainedModel):
             annotations = annotations + self.position_embedding.to(annotations.dtype)
         return annotations
 
-    def init_state(self, annotations: Tensor) -> tuple[Tensor, Tensor]:
-        """Initial LSTM state (h, c), each (B, D_dec), from the mean annotation."""
+    def project_annotations(self, annotations: Tensor) -> Tensor:
+        """The attention's projection of annotations (B, P, D_enc) → (B, P, A), once per image."""
+        return self.attention.project_annotations(annotations)
+
+    def init_state(
+        self, annotations: Tensor, *, max_length: int | None = None, use_cache: bool = True
+    ) -> tuple[Tensor, Tensor]:
+        """Initial LSTM state (h, c), each (B, D_dec), from the mean annotation.
+
+        ``max_length`` and ``use_cache`` belong to the decoding protocol of
+        :mod:`~synesthesia.models.caption_search` and change nothing here: an LSTM's fixed-size
+        state already carries the whole past, there is no cache to switch off.
+        """
         mean = annotations.mean(dim=1)
         return self.init_h(mean), self.init_c(mean)
+
+    @staticmethod
+    def reorder_state(state: tuple[Tensor, Tensor], rows: Tensor) -> tuple[Tensor, Tensor]:
+        """Rows ``rows`` (B',) of the state (h, c): beam search follows each beam's parent."""
+        return state[0][rows], state[1][rows]
 
     def step(
         self,
@@ -225,19 +246,7 @@ class ShowAttendTell(PretrainedModel):
     # -- training -----------------------------------------------------------------------
 
     def _check_captions(self, captions: Tensor, caption_lengths: Tensor, batch: int) -> None:
-        if captions.dim() != 2 or captions.shape[0] != batch or captions.shape[1] < 2:
-            raise ParameterError(
-                f"captions with shape {tuple(captions.shape)} must be (B={batch}, L >= 2)"
-            )
-        if caption_lengths.shape != (batch,):
-            raise ParameterError(
-                f"caption_lengths with shape {tuple(caption_lengths.shape)} must be ({batch},)"
-            )
-        if bool((caption_lengths < 2).any()) or bool((caption_lengths > captions.shape[1]).any()):
-            raise ParameterError(
-                f"caption_lengths={caption_lengths.tolist()} must lie in [2, L={captions.shape[1]}]"
-                " (each caption holds <start> and at least one more token)"
-            )
+        check_captions(captions, caption_lengths, batch)
 
     def forward(
         self, images: Tensor, captions: Tensor, caption_lengths: Tensor
