@@ -1,4 +1,5 @@
-"""ImageCaptioner: folder loading, preprocessing, same captions as the model, clear errors."""
+"""ImageCaptioner: folder loading, preprocessing, same captions as the model, clear errors —
+for both captioners (Show, Attend and Tell and the Transformer)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from synesthesia.text.vocab import SPECIAL_TOKENS, Vocabulary
 from synesthesia.utils import atomic_write_json
 
 
-@pytest.fixture
-def folder(tmp_path):
+@pytest.fixture(params=["sat_tiny", "transformer_captioner_tiny"])
+def folder(tmp_path, request):
     torch.manual_seed(0)
-    model = create_model("sat_tiny").eval()
+    model = create_model(request.param).eval()
     model.save_pretrained(tmp_path / "model")
     Vocabulary([*SPECIAL_TOKENS, *DIGIT_WORDS]).save(tmp_path / "model" / "vocab.json")
     preprocess = {"resize": [32, 128], "center_crop": None, "normalize": False}
@@ -46,6 +47,14 @@ def test_captions_files_and_tensors_like_the_model(folder, tmp_path):
         assert result.caption == vocab.decode(expected.tokens[i])
         assert result.attention_maps.shape == (n, 2, 8)
         assert result.score == pytest.approx(float(expected.scores[i]))
+        if expected.head_alphas is None:  # one attention (SAT)
+            assert result.head_attention_maps is None
+        else:  # per head, and the drawn map is their mean
+            heads = expected.head_alphas.shape[2]
+            assert result.head_attention_maps.shape == (n, heads, 2, 8)
+            torch.testing.assert_close(
+                result.head_attention_maps.mean(dim=1), result.attention_maps
+            )
 
 
 def test_errors(folder, tmp_path):
@@ -62,3 +71,9 @@ def test_errors(folder, tmp_path):
     atomic_write_json(directory / "preprocess.json", {"resize": None})
     with pytest.raises(CheckpointError, match="vocab_size"):
         ImageCaptioner.from_pretrained(directory)
+
+
+def test_refuses_a_folder_that_holds_no_captioner(tmp_path):
+    create_model("gpt_tiny").save_pretrained(tmp_path / "lm")
+    with pytest.raises(CheckpointError, match="holds a 'gpt' model, not a captioner"):
+        ImageCaptioner.from_pretrained(tmp_path / "lm")

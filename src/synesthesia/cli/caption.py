@@ -1,4 +1,5 @@
-"""``synesthesia caption``: train a Show, Attend and Tell captioner, and caption images.
+"""``synesthesia caption``: train a captioner (Show, Attend and Tell or the Transformer), and
+caption images.
 
 ``caption train`` imports Lightning (lazily, inside the command); ``caption predict`` and
 ``caption evaluate`` never do: they load an exported model folder (config.json +
@@ -20,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "caption",
         help="train an image captioner with visual attention, or caption images",
-        description="Train a Show, Attend and Tell captioner (built-in digit strips or a "
+        description="Train a Show, Attend and Tell or Transformer captioner (model.name in the "
+        "config: sat_* or transformer_captioner_*; built-in digit strips or a "
         "Karpathy-split data set) with Lightning, or caption image files with an exported "
         "model folder and draw each word's attention map.",
     )
@@ -34,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "model folder OUT/model (config.json, model.safetensors, vocab.json, preprocess.json). "
         "Resumes from OUT/checkpoints/last.ckpt when it exists (see --resume).",
         add_arguments=_add_data_arguments,
-        config_help="YAML config, e.g. configs/caption/digits.yaml (the shipped model's recipe) "
+        config_help="YAML config, e.g. configs/caption/digits.yaml (the shipped SAT's recipe), "
+        "configs/caption/digits_transformer.yaml (the shipped Transformer's) "
         "or configs/caption/flickr8k.yaml (default: built-in settings)",
         overrides_example="model.name=sat_resnet18 optim.lr=1e-3",
         configure=_configure,
@@ -80,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Caption held-out digit strips (scans never seen in training) with a "
         "model folder trained on digit strips (default: the shipped caption_digits model); "
         "print BLEU-1..4, ROUGE-L, CIDEr-D, the share of exact captions and the attention "
-        "pointing accuracy.",
+        "pointing accuracy (and each head's for a Transformer captioner).",
     )
     e.add_argument(
         "--model",
@@ -130,14 +133,11 @@ def _configure(config: dict, args: argparse.Namespace) -> None:
 
 
 def _load_captioner(directory: Path):
-    from synesthesia.models import ShowAttendTell
     from synesthesia.pipelines._folder import load_model_folder
-    from synesthesia.pipelines.captioning import VOCAB_NAME
+    from synesthesia.pipelines.captioning import CAPTIONER_REFUSAL, CAPTIONERS, VOCAB_NAME
     from synesthesia.text.vocab import Vocabulary
 
-    model = load_model_folder(
-        directory, ShowAttendTell, refusal=" model, not 'show_attend_tell'", flag="--model"
-    )
+    model = load_model_folder(directory, CAPTIONERS, refusal=CAPTIONER_REFUSAL, flag="--model")
     vocab = Vocabulary.load(Path(directory) / VOCAB_NAME)
     if len(vocab) != model.vocab_size:
         raise CheckpointError(
@@ -165,6 +165,9 @@ def evaluate(args: argparse.Namespace) -> int:
     for key in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr-D", "exact"):
         print(f"{key}\t{result[key]:.4f}")
     print(f"pointing\t{result['pointing']:.4f}\t({result['pointed_words']} correct words)")
+    if "head_pointing" in result:  # a multi-head model: each head's own maps
+        heads = "\t".join(f"{p:.4f}" for p in result["head_pointing"])
+        print(f"pointing per head\t{heads}")
     return 0
 
 

@@ -25,7 +25,7 @@ M = TypeVar("M")
 
 def load_model_folder(
     directory: str | os.PathLike,
-    expected: type[M],
+    expected: type[M] | tuple[type[M], ...],
     *,
     refusal: str,
     flag: str = "model",
@@ -35,7 +35,7 @@ def load_model_folder(
 
     Args:
         directory: the model folder.
-        expected: the class the pipeline runs.
+        expected: the class the pipeline runs (or a tuple of the classes it accepts).
         refusal: what follows the architecture in the error, e.g. ``" model, not 'gpt'"``
             (``"{flag}='DIR' holds a 'other'{refusal}"``).
         flag: how the error names the folder (``model``, ``--model``, ``model directory``).

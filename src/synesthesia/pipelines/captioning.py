@@ -1,7 +1,9 @@
 """Image → caption + per-word attention maps, from an exported captioner folder.
 
 The folder (written by ``synesthesia caption train``) holds ``config.json`` +
-``model.safetensors`` (a :class:`~synesthesia.models.ShowAttendTell`), ``vocab.json`` and
+``model.safetensors`` (a :class:`~synesthesia.models.ShowAttendTell` or a
+:class:`~synesthesia.models.TransformerCaptioner`: both decode through
+:mod:`synesthesia.models.caption_search` and give one attention map per word), ``vocab.json`` and
 ``preprocess.json`` (how images are resized, cropped and normalised for this model), and when
 fitted (``benchmarks/ood.py --fit caption``) ``ood.json`` + ``ood.safetensors``: a detector
 scoring how unlike the training images an image is (:mod:`synesthesia.metrics.ood`). Nothing
@@ -13,7 +15,8 @@ Example:
     >>> result.caption, result.attention_maps.shape      # "three one four", (4, 2, 8)
 
 References:
-    Xu et al., "Show, Attend and Tell", ICML 2015.
+    Xu et al., "Show, Attend and Tell", ICML 2015; Vaswani et al., "Attention Is All You
+    Need", NeurIPS 2017.
 """
 
 from __future__ import annotations
@@ -30,16 +33,20 @@ from torch import Tensor, nn
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.io.image import load_image
 from synesthesia.metrics.ood import OODDetector, load_ood_detector
-from synesthesia.models import ShowAttendTell
+from synesthesia.models import ShowAttendTell, TransformerCaptioner
 from synesthesia.pipelines._folder import load_model_folder, require_file, seal_folder
 from synesthesia.text.vocab import Vocabulary
 from synesthesia.transforms.image import CenterCrop, Normalize, Resize
 from synesthesia.utils import atomic_write_json, read_json
 
-__all__ = ["CaptionResult", "ImageCaptioner", "PREPROCESS_NAME", "VOCAB_NAME"]
+__all__ = ["CAPTIONERS", "CaptionResult", "ImageCaptioner", "PREPROCESS_NAME", "VOCAB_NAME"]
 
 VOCAB_NAME = "vocab.json"
 PREPROCESS_NAME = "preprocess.json"
+#: the architectures a caption folder may hold (everything downstream takes either)
+CAPTIONERS = (ShowAttendTell, TransformerCaptioner)
+#: how a refusal names them: "holds a 'gpt' model, not a captioner (...)"
+CAPTIONER_REFUSAL = " model, not a captioner ('show_attend_tell' or 'transformer_captioner')"
 
 
 @dataclass
@@ -49,11 +56,14 @@ class CaptionResult:
     Attributes:
         caption: the words joined by spaces (``<end>`` excluded).
         words: the generated tokens as words, ``<end>`` included when produced.
-        attention_maps: (len(words), rows, columns) attention map of each token.
+        attention_maps: (len(words), rows, columns) attention map of each token (averaged over
+            heads for a multi-head model).
         score: beam score (sum of log-probabilities).
         image: the image as the model saw it before normalisation, (C, H, W) in [0, 1].
         ood_score: the folder's OOD score (higher = less like training), None without one.
         is_ood: whether ``ood_score`` is above the detector's threshold (None without one).
+        head_attention_maps: (len(words), H, rows, columns) the map of every head of a
+            multi-head model (TransformerCaptioner), None for one attention (SAT).
     """
 
     caption: str
@@ -63,13 +73,14 @@ class CaptionResult:
     image: Tensor
     ood_score: float | None = None
     is_ood: bool | None = None
+    head_attention_maps: Tensor | None = None
 
 
 class ImageCaptioner:
     """A captioner with its vocabulary and image preprocessing.
 
     Args:
-        model: the captioning model.
+        model: the captioning model (a ShowAttendTell or a TransformerCaptioner).
         vocab: its vocabulary.
         preprocess: ``{"resize": int | [H, W] | None, "center_crop": int | None,
             "normalize": bool}``; an int ``resize`` with a ``center_crop`` keeps the aspect
@@ -79,7 +90,7 @@ class ImageCaptioner:
 
     def __init__(
         self,
-        model: ShowAttendTell,
+        model: ShowAttendTell | TransformerCaptioner,
         vocab: Vocabulary,
         preprocess: dict[str, Any],
         ood: OODDetector | None = None,
@@ -111,8 +122,8 @@ class ImageCaptioner:
         flag = "model directory"
         model = load_model_folder(
             directory,
-            ShowAttendTell,
-            refusal=" model, not 'show_attend_tell'",
+            CAPTIONERS,
+            refusal=CAPTIONER_REFUSAL,
             flag=flag,
             map_location=map_location,
         )
@@ -186,6 +197,9 @@ class ImageCaptioner:
         for i, picture in enumerate(pictures):
             n = int(out.lengths[i])
             tokens = out.tokens[i, :n].tolist()
+            heads = None
+            if out.head_alphas is not None:
+                heads = self.model.attention_maps(out.head_alphas[i, :n]).cpu()
             results.append(
                 CaptionResult(
                     caption=self.vocab.decode(tokens),
@@ -195,6 +209,7 @@ class ImageCaptioner:
                     image=picture,
                     ood_score=None if scores is None else float(scores[i]),
                     is_ood=None if flags is None else bool(flags[i]),
+                    head_attention_maps=heads,
                 )
             )
         return results
