@@ -6,7 +6,7 @@ import pytest
 
 import synesthesia.demos.chain as demo
 from synesthesia.demos import SECTIONS
-from synesthesia.pipelines import asset_path
+from synesthesia.pipelines import asset_path, list_pretrained
 from synesthesia.viz.report import Report
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -22,7 +22,8 @@ def test_chain_section_fills_the_report(tmp_path, monkeypatch):
     report.section(SECTIONS["chain"][0])
     demo.run(report, workdir=tmp_path, seed=0)
     html = report.render()
-    assert html.count("data:image/png") == 5  # attention, speech, sound, scene, retrieval
+    face = demo.FACE_MODEL in list_pretrained()  # a face too, once a Speech2Face model ships
+    assert html.count("data:image/png") == 5 + face  # attention, speech, sound, scene, retrieval
     assert html.count("<audio") == 1
     assert "seven six three" in html and "looks unlike the model" in html
     assert (tmp_path / "audio" / "chain_0.wav").is_file()

@@ -1,11 +1,12 @@
 """The web app in a real headless browser (Debian's chromium + chromedriver, driven by selenium).
 
 One test, as a person would use the page: the chain tab gets an image and a typed sentence,
-runs, and the page shows the caption, a playable WAV, every figure and the out-of-distribution
-caveat; then a clip is added and the chain hears it instead; every other tab is run on an
-upload; a non-image in the caption tab gives a clear message and the page still works. No
-request leaves loopback. Screenshots of each tab are written to a temporary folder, or to
-``$SYNESTHESIA_WEB_SCREENSHOTS`` when set (``docs/img`` holds the ones in the README).
+runs, and the page shows the caption, a playable WAV, every figure, the downloads and the
+out-of-distribution caveat; the scene tab gets a clip and names its scene; a non-image in the
+caption tab gives a clear message and the tab then captions a real strip. No request leaves
+loopback. (The chain from a clip and every tab's answer are checked through the HTTP API in
+test_api.py.) With ``SYNESTHESIA_WEB_SCREENSHOTS=docs/img`` it also runs every
+other tab and writes a screenshot of each there (the README's; about 30 s more).
 """
 
 from __future__ import annotations
@@ -127,8 +128,7 @@ def _run(driver, button: str, done, what: str) -> float:
 def test_a_person_runs_the_chain_and_every_tab(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    shots = Path(os.environ.get("SYNESTHESIA_WEB_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = os.environ.get("SYNESTHESIA_WEB_SCREENSHOTS")
     d = browser
     d.get(server.url)
     _wait(d, lambda d: d.find_elements(By.ID, "chain-run"), "the page")
@@ -148,51 +148,14 @@ def test_a_person_runs_the_chain_and_every_tab(server, browser, tmp_path):
     links = d.find_elements(By.CSS_SELECTOR, "#chain-files a")
     downloads = {a.get_attribute("download") for a in links}
     assert {"chain_sound.wav", "chain.json", "chain_attention.png"} <= downloads, downloads
-    _shoot(d, shots, "chain")
+    if shots:
+        _shoot(d, Path(shots), "chain")
 
-    # the same chain hearing a clip instead of the speech
-    _upload(d, "chain-clip", asset_path("speech.wav"))
-    first = wav["href"]
-    _run(d, "chain-run", lambda d: (_wav_in_page(d, "chain-sound").get("href") or first) != first,
-         "the chain on the clip")  # fmt: skip
-    wav = _wav_in_page(d, "chain-sound")
-    assert abs(wav["seconds"] - 2.0) < 0.3, wav  # speech.wav is about 2 s
-    assert "the clip" in _css(d, "#chain-warnings").text
-
-    # every other tab, on an upload
-    _open_tab(d, "Caption")
-    _upload(d, "caption-image", asset_path("digit_strip_example.png"))
-    text = "#caption-text textarea"
-    _run(d, "caption-run", lambda d: _css(d, text).get_attribute("value"), "the caption tab")
-    assert _css(d, text).get_attribute("value") == "seven six three"
-    _shoot(d, shots, "caption")
-    _open_tab(d, "Speak")
-    _css(d, "#speak-text textarea").clear()
-    _css(d, "#speak-text textarea").send_keys("Place green at b nine soon.")
-    info = "#speak-info textarea"
-    _run(d, "speak-run", lambda d: _css(d, info).get_attribute("value"), "speech")
-    assert _wav_in_page(d, "speak-audio")["seconds"] > 0.5
-    _shoot(d, shots, "speak")
-    for tab, component, clip, button, name in (
-        ("Vocoder", "vocoder-clip", "speech.wav", "vocoder-run", "vocoder"),
-        ("Audio", "audio-clip", "speech.wav", "audio-run", "audio"),
-        ("Scene", "scene-clip", "scene_birds.wav", "scene-run", "scene"),
-        ("Retrieve", "retrieve-clip", "embed_digits/query_seven.wav", "retrieve-run", "retrieve"),
-    ):
-        _open_tab(d, tab)
-        _upload(d, component, asset_path(clip))
-        panel = d.find_element(By.ID, component).find_element(
-            By.XPATH, "ancestor::*[@role='tabpanel']"
-        )
-        _run(d, button, lambda d, p=panel: p.find_elements(By.CSS_SELECTOR, RESULT_LINKS),
-             f"the {tab} tab's downloads")  # fmt: skip
-        _shoot(d, shots, name)
-        if tab == "Scene":
-            assert "birds" in _css(d, "#scene-label").text
-    _open_tab(d, "Retrieve")
-    assert "seven.png" in _css(d, "#retrieve-info textarea").get_attribute("value")
-    _open_tab(d, "Language model")
-    _shoot(d, shots, "lm")
+    # a clip: the scene tab hears the packaged birds
+    _open_tab(d, "Scene")
+    _upload(d, "scene-clip", asset_path("scene_birds.wav"))
+    _run(d, "scene-run", lambda d: "birds" in _css(d, "#scene-label").text, "the scene")
+    assert "looks unlike" not in _css(d, "#scene-warnings").text
 
     # bad input: a text file dressed as a picture
     fake = tmp_path / "holiday.png"
@@ -203,9 +166,51 @@ def test_a_person_runs_the_chain_and_every_tab(server, browser, tmp_path):
     toasts = "[data-testid=toast-body]"
     toast = _wait(d, lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, toasts)
                                 if "holiday.png" in t.text], "the error message")  # fmt: skip
-    assert "not an image" in toast[0].text or "cannot identify" in toast[0].text
+    assert "not an image" in toast[0].text
     assert str(server.workdir) not in toast[0].text
+    # ... and the page still works: the same tab captions a real strip
+    _upload(d, "caption-image", asset_path("digit_strip_example.png"))
+    text = "#caption-text textarea"
+    _run(d, "caption-run", lambda d: _css(d, text).get_attribute("value"), "the caption tab")
+    assert _css(d, text).get_attribute("value") == "seven six three"
+
+    if shots:  # every other tab, run on an upload, for docs/img
+        _screenshots(d, Path(shots))
 
     # nothing left loopback
     resources = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert [r for r in resources if not r.startswith(("http://127.0.0.1", "data:", "blob:"))] == []
+
+
+def _screenshots(d, shots: Path) -> None:
+    """Run the remaining tabs on the packaged examples and photograph each (docs/img)."""
+    from selenium.webdriver.common.by import By
+
+    d.execute_script("document.querySelectorAll('[data-testid=toast-close]')"
+                     ".forEach(button => button.click())")  # the error of the bad input
+    _wait(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=toast-body]"),
+          "the message to close")  # fmt: skip
+    _shoot(d, shots, "caption")
+    _open_tab(d, "Scene")
+    _shoot(d, shots, "scene")
+    _open_tab(d, "Speak")
+    info = "#speak-info textarea"
+    _run(d, "speak-run", lambda d: _css(d, info).get_attribute("value"), "speech")
+    assert _wav_in_page(d, "speak-audio")["seconds"] > 0.5
+    _shoot(d, shots, "speak")
+    for tab, component, clip, button, name in (
+        ("Vocoder", "vocoder-clip", "speech.wav", "vocoder-run", "vocoder"),
+        ("Audio", "audio-clip", "speech.wav", "audio-run", "audio"),
+        ("Retrieve", "retrieve-clip", "embed_digits/query_seven.wav", "retrieve-run", "retrieve"),
+    ):
+        _open_tab(d, tab)
+        _upload(d, component, asset_path(clip))
+        panel = d.find_element(By.ID, component).find_element(
+            By.XPATH, "ancestor::*[@role='tabpanel']"
+        )
+        _run(d, button, lambda d, p=panel: p.find_elements(By.CSS_SELECTOR, RESULT_LINKS),
+             f"the {tab} tab's downloads")  # fmt: skip
+        _shoot(d, shots, name)
+    for tab, name in (("Face", "face"), ("Language model", "lm")):
+        _open_tab(d, tab)
+        _shoot(d, shots, name)

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def service_with_models(tmp_path_factory):
-    """A Service with an (untrained) language model and an (untrained) WaveNet loaded."""
+    """A Service with an untrained language model, WaveNet and Speech2Face loaded."""
     from synesthesia.pipelines.pretrained import pretrained_path
+    from synesthesia.pipelines.speech2face import Speech2Face
     from synesthesia.pipelines.tts import load_acoustic_model
     from synesthesia.pipelines.vocoder import save_vocoder
     from synesthesia.web.service import Service
@@ -34,7 +35,9 @@ def service_with_models(tmp_path_factory):
     wavenet = create_model("wavenet_tiny", audio_config=acoustic.audio_config,
                            cond_channels=acoustic.audio_config.n_mels)  # fmt: skip
     save_vocoder(wavenet, root / "wavenet")
-    return Service(root / "work", vocoders={"tiny": root / "wavenet"}, lm=root / "lm")
+    Speech2Face(create_model("speech2face_tiny")).save_pretrained(root / "face")
+    return Service(root / "work", vocoders={"tiny": root / "wavenet"}, lm=root / "lm",
+                   face=root / "face")  # fmt: skip
 
 
 def test_lm_tab_generates_from_a_loaded_model(service_with_models):
@@ -49,6 +52,18 @@ def test_a_wavenet_vocoder_is_offered_and_used(service_with_models):
     assert speech.data["vocoder"] == "tiny" and speech.data["seconds"] > 0.1
     with pytest.raises(ParameterError, match="vocoder 'nope' is not loaded"):
         service_with_models.speak("six", "nope")
+
+
+def test_face_tab_and_the_chains_face_stage(service_with_models, tmp_path):
+    import shutil
+
+    clip = service_with_models.workdir / "voice.wav"
+    shutil.copyfile(asset_path("speech.wav"), clip)
+    answer = service_with_models.face(str(clip))
+    assert set(answer.data["attributes"]) == {"gender", "age"}
+    assert answer.files["face"].read_bytes()[:4] == b"\x89PNG"
+    chain = service_with_models.run_chain(None, "three", None, "griffin-lim")
+    assert "face" in chain.files and set(chain.data["face"]["attributes"]) == {"gender", "age"}
 
 
 def test_limits_name_the_file_and_the_rule(tmp_path):

@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lm", type=Path, default=None,
                    help="language-model folder for the 'Language model' tab "
                    "(OUT/model of 'synesthesia lm train')")  # fmt: skip
+    p.add_argument("--face", type=Path, default=None,
+                   help="Speech2Face folder for the 'Face' tab and the chain's last stage "
+                   "(OUT/model of 'synesthesia face train'; default: the shipped model when the "
+                   "package has one)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -58,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--port={args.port} must be between 1 and 65535")
     if args.lm is not None and not args.lm.is_dir():
         raise ParameterError(f"--lm={str(args.lm)!r} is not a model folder")
+    if args.face is not None and not args.face.is_dir():
+        raise ParameterError(f"--face={str(args.face)!r} is not a model folder")
     vocoders = _vocoders(args.vocoder)
     from synesthesia.web.app import launch  # gradio: the 'web' extra
 
@@ -65,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(f"synesthesia: serving on http://{args.host}:{args.port} (Ctrl-C stops); "
               f"files in {workdir}", flush=True)  # fmt: skip
-        launch(host=args.host, port=args.port, workdir=workdir, vocoders=vocoders, lm=args.lm)
+        launch(host=args.host, port=args.port, workdir=workdir, vocoders=vocoders, lm=args.lm,
+               face=args.face)  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

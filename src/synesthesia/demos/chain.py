@@ -3,7 +3,9 @@
 image → caption with per-word attention (``caption_digits``) → the caption spoken
 (``tts_espeak`` + Griffin-Lim or a WaveNet) → its waveform, power spectrum, spectrogram and
 mel → the scene the sound suggests (``scene_synthetic``) → the handwritten digits it retrieves
-(``embed_digits``: each spoken word alone, and the whole clip).
+(``embed_digits``: each spoken word alone, and the whole clip) → a face from the voice, when a
+Speech2Face model is at hand (the shipped ``speech2face_synthetic`` when the package has it, or
+a folder given to :meth:`Chain.from_pretrained`).
 
 A chain may start later: typed text is spoken instead of the caption, and an uploaded clip
 replaces the speech for the sound stages. Every stage is a pipeline call (the same ones the
@@ -39,6 +41,8 @@ GRIFFIN_LIM = "griffin-lim"
 MAX_WORDS = 8
 #: ranked gallery images shown per query
 TOP_K = 3
+#: the shipped Speech2Face model the chain draws a face with, when the package has it
+FACE_MODEL = "speech2face_synthetic"
 #: held-out digit strips the demo section runs the chain on, after the packaged example
 NUM_HELD_OUT = 1
 
@@ -71,6 +75,8 @@ class ChainResult:
         scene: the scene classifier's result for the sound.
         clip_retrieval: the whole sound as one query.
         words: each spoken word as its own query (empty for a given clip).
+        face: the face the voice suggests (a ``FacePrediction``; None without a Speech2Face
+            model, or when the sound is shorter than its voice encoder needs).
         warnings: out-of-distribution caveats and stage notes, one line each.
     """
 
@@ -84,6 +90,7 @@ class ChainResult:
     scene: Any
     clip_retrieval: WordRetrieval
     words: list[WordRetrieval] = field(default_factory=list)
+    face: Any = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -97,9 +104,10 @@ class Chain:
         scene: a :class:`~synesthesia.pipelines.scene.SceneClassifier`.
         retriever: an :class:`~synesthesia.pipelines.AudioImageRetriever`.
         gallery: image files to retrieve from.
+        face: a :class:`~synesthesia.pipelines.speech2face.Speech2Face`, or None.
     """
 
-    def __init__(self, captioner, voices: Mapping[str, Any], scene, retriever, gallery):
+    def __init__(self, captioner, voices: Mapping[str, Any], scene, retriever, gallery, face=None):
         if GRIFFIN_LIM not in voices:
             raise ParameterError(f"voices={list(voices)} must include {GRIFFIN_LIM!r}")
         self.captioner, self.voices = captioner, dict(voices)
@@ -109,6 +117,7 @@ class Chain:
                 list(gallery)
             )
         self.gallery = [Path(p) for p in used]
+        self.face = face
 
     @classmethod
     def from_pretrained(
@@ -116,19 +125,23 @@ class Chain:
         *,
         vocoders: Mapping[str, str | os.PathLike] | None = None,
         gallery: str | os.PathLike | None = None,
+        face: str | os.PathLike | None = None,
         griffin_lim_iters: int = 32,
     ) -> Chain:
         """Load the shipped models; ``vocoders`` adds WaveNet folders by name; ``gallery`` is a
-        folder of images (default: the shipped ten handwritten digits)."""
+        folder of images (default: the shipped ten handwritten digits); ``face`` a Speech2Face
+        folder (default: the shipped :data:`FACE_MODEL` when the package has one, else none)."""
         from synesthesia.pipelines import (
             AudioImageRetriever,
             ImageCaptioner,
             TextToSpeech,
             asset_path,
+            list_pretrained,
             pretrained_path,
         )
         from synesthesia.pipelines.retrieval import list_media
         from synesthesia.pipelines.scene import SceneClassifier
+        from synesthesia.pipelines.speech2face import Speech2Face
         from synesthesia.pipelines.tts import load_acoustic_model
         from synesthesia.pipelines.vocoder import load_vocoder
 
@@ -139,12 +152,15 @@ class Chain:
         for name, folder in (vocoders or {}).items():
             voices[str(name)] = TextToSpeech(acoustic, processor, vocoder=load_vocoder(folder))
         folder = asset_path("embed_digits/query_seven.wav").parent / "gallery"
+        if face is None and FACE_MODEL in list_pretrained():
+            face = pretrained_path(FACE_MODEL)
         return cls(
             ImageCaptioner.from_pretrained(pretrained_path("caption_digits")),
             voices,
             SceneClassifier.from_pretrained(pretrained_path("scene_synthetic")),
             AudioImageRetriever.from_pretrained(pretrained_path("embed_digits")),
             list_media(folder if gallery is None else gallery, "image"),
+            None if face is None else Speech2Face.from_pretrained(face),
         )
 
     # ------------------------------------------------------------------ the stages
@@ -239,10 +255,21 @@ class Chain:
         clip = self.retrieve(waveform, rate, label=source)
         notes.append(ood_warning(f"{source} (retrieval model)", clip.ood_score, clip.is_ood,
                                  self.retriever.ood))  # fmt: skip
+        face = None
+        if self.face is not None:
+            voice = resample(waveform, orig_sample_rate=rate,
+                             target_sample_rate=self.face.sample_rate)  # fmt: skip
+            minimum = self.face.model.voice_encoder.min_length
+            if voice.numel() >= minimum:
+                face = self.face(voice[None])[0]
+            else:
+                seconds = minimum / self.face.sample_rate
+                notes.append(f"{source} is too short for the face model (it needs "
+                             f"{seconds:.2f} s): no face drawn")  # fmt: skip
         return ChainResult(
             caption=caption, text=spoken if audio is None else "", speech=speech,
             waveform=waveform, sample_rate=rate, source=source, vocoder=used_vocoder,
-            scene=scene, clip_retrieval=clip, words=words,
+            scene=scene, clip_retrieval=clip, words=words, face=face,
             warnings=[n for n in notes if n is not None],
         )  # fmt: skip
 
@@ -250,7 +277,7 @@ class Chain:
     def figures(self, result: ChainResult) -> dict[str, Any]:
         """Matplotlib figures of a result, by stage: ``attention`` (when captioned),
         ``speech`` (mel + alignment, when synthesised), ``representations``, ``scene``,
-        ``retrieval``. Close them (``plt.close(fig)``) after saving."""
+        ``retrieval``, ``face`` (when drawn). Close them (``plt.close(fig)``) after saving."""
         from synesthesia.metrics.ood import ood_warning
         from synesthesia.viz.attention import plot_caption_attention
         from synesthesia.viz.audio import plot_representations
@@ -284,6 +311,8 @@ class Chain:
             for r in [*result.words, result.clip_retrieval]
         ]
         out["retrieval"] = plot_retrieval_rows(rows, title="what each sound retrieves")
+        if result.face is not None:
+            out["face"] = plot_face(result.face, title=f"the face {result.source} suggests")
         return out
 
     def summary(self, result: ChainResult) -> dict[str, Any]:
@@ -308,6 +337,7 @@ class Chain:
                       "ood_score": result.scene.ood_score, "is_ood": result.scene.is_ood},
             "retrieval": {"words": [retrieval(r) for r in result.words],
                           "clip": retrieval(result.clip_retrieval)},
+            "face": None if result.face is None else {"attributes": result.face.attributes},
             "warnings": result.warnings,
         }  # fmt: skip
 
@@ -353,6 +383,8 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
             "scene": "The scene the sound suggests.",
             "retrieval": "Each spoken word, and the whole caption, as a query: the "
             "handwritten digits it retrieves (cosine similarity).",
+            "face": "The face the voice suggests (Speech2Face, trained on synthetic "
+            "voice–face pairs).",
         }
         for name, fig in figures.items():
             report.figure(fig, caption=captions[name])
@@ -369,3 +401,17 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
         rows += [["caveat", w] for w in result.warnings]
         report.table(rows, header=["stage", "result"])
     log.info("chain demo done")
+
+
+def plot_face(prediction: Any, *, title: str = "") -> Any:
+    """A decoded face (3, S, S) with the attributes read off it."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.0, 3.4), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(prediction.face.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy())
+    ax.set_xticks([])
+    ax.set_yticks([])
+    attributes = ", ".join(f"{k}: {v}" for k, v in prediction.attributes.items())
+    ax.set_title("\n".join(t for t in (title, attributes) if t), fontsize=8)
+    return fig

@@ -65,23 +65,25 @@ def _page_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _picture_input(gr: Any) -> type:
-    """``gr.Image`` that hands the uploaded file's path to the service undecoded.
+def _picture(gr: Any, **kwargs: Any) -> Any:
+    """A ``gr.Image`` input that hands the uploaded file's path to the service undecoded.
 
-    Gradio's own check opens every upload with Pillow first and fails on a non-image with a
-    message about its internals; :func:`synesthesia.web.limits.read_picture` says instead
-    which file is not an image (or too large, or truncated).
+    Gradio's own step opens every upload with Pillow first and fails on a non-image with a
+    message about its internals; :func:`synesthesia.web.limits.read_picture` says instead which
+    file is not an image (or too large, or truncated). The component's ``preprocess`` is
+    replaced on this instance (a subclass would make Gradio write a ``.pyi`` stub beside this
+    module at import time).
     """
+    image = gr.Image(type="filepath", **kwargs)
+    decode = image.preprocess
 
-    class Picture(gr.Image):
-        is_template = True  # drawn by the frontend's "image" component
+    def preprocess(payload: Any) -> Any:
+        if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
+            return str(payload.path)
+        return decode(payload)
 
-        def preprocess(self, payload: Any) -> Any:
-            if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
-                return str(payload.path)
-            return super().preprocess(payload)
-
-    return Picture
+    image.preprocess = preprocess
+    return image
 
 
 def build_app(service: Any) -> Any:
@@ -103,7 +105,6 @@ def build_app(service: Any) -> Any:
 
     audio_in = dict(sources=["upload", "microphone"], type="filepath", format=None)
     audio_out = dict(type="filepath", buttons=["download"], interactive=False)
-    Picture = _picture_input(gr)  # noqa: N806
 
     def on(button: Any, fn: Callable[..., Any], inputs: list, outputs: list, name: str) -> None:
         button.click(_page_errors(fn), inputs, outputs, api_name=name, concurrency_id=_SLOT,
@@ -119,7 +120,7 @@ def build_app(service: Any) -> Any:
                 "speak it instead of the caption; give a clip to hear it instead of the speech."
             )
             with gr.Row():
-                image = Picture(label="image", type="filepath", sources=["upload", "clipboard"],
+                image = _picture(gr, label="image", sources=["upload", "clipboard"],
                                  elem_id="chain-image")  # fmt: skip
                 with gr.Column():
                     text = gr.Textbox(label="text to speak (optional)", lines=2,
@@ -137,6 +138,8 @@ def build_app(service: Any) -> Any:
             with gr.Row():
                 scene = gr.Image(label="the scene it suggests", elem_id="chain-scene")
                 retrieval = gr.Image(label="the digits it retrieves", elem_id="chain-retrieval")
+                face = gr.Image(label="the face the voice suggests", elem_id="chain-face",
+                                visible=service.chain.face is not None)  # fmt: skip
             files = gr.File(label="downloads", file_count="multiple", elem_id="chain-files")
             data = gr.JSON(label="everything as JSON")
             gr.Examples([example("digit_strip_example.png")], inputs=[image])
@@ -146,18 +149,16 @@ def build_app(service: Any) -> Any:
                 f = answer.files
                 return (_notes(answer.warnings), answer.text, f.get("attention"), f["wav"],
                         f.get("speech"), f["representations"], f["scene"], f["retrieval"],
-                        answer.downloads, answer.data)  # fmt: skip
+                        f.get("face"), answer.downloads, answer.data)  # fmt: skip
 
             on(run, chain, [image, text, clip, vocoder],
                [warnings, caption, attention, sound, speech, representations, scene, retrieval,
-                files, data], "chain")  # fmt: skip
+                face, files, data], "chain")  # fmt: skip
 
         with gr.Tab("Caption", id="caption"):
             with gr.Row():
-                c_image = Picture(
-                    label="image", type="filepath", sources=["upload", "clipboard"],
-                    elem_id="caption-image",
-                )  # fmt: skip
+                c_image = _picture(gr, label="image", sources=["upload", "clipboard"],
+                                   elem_id="caption-image")  # fmt: skip
                 with gr.Column():
                     c_beam = gr.Slider(1, 10, value=3, step=1, label="beam size")
                     c_run = gr.Button("Caption", variant="primary", elem_id="caption-run")
@@ -255,6 +256,24 @@ def build_app(service: Any) -> Any:
             on(r_run, retrieve_tab, [r_clip, r_gallery], [r_warn, r_info, r_fig, r_files],
                "retrieve")  # fmt: skip
 
+        with gr.Tab("Face", id="face"):
+            if service.chain.face is None:
+                gr.Markdown("No Speech2Face model is loaded. Train one with `synesthesia face "
+                            "train`, then start the app with `synesthesia serve --face "
+                            "OUT/model`.")  # fmt: skip
+            f_clip = gr.Audio(label="a voice", elem_id="face-clip", **audio_in)
+            f_run = gr.Button("Draw the face", variant="primary", elem_id="face-run")
+            f_info = gr.Textbox(label="attributes read off the face", interactive=False)
+            f_img = gr.Image(label="the face the voice suggests", elem_id="face-image")
+            f_files = gr.File(label="downloads", file_count="multiple")
+            gr.Examples([example("speech.wav")], inputs=[f_clip])
+
+            def face_tab(clip: Any) -> tuple:
+                a = service.face(clip)
+                return a.text, a.files["face"], a.downloads
+
+            on(f_run, face_tab, [f_clip], [f_info, f_img, f_files], "face")
+
         with gr.Tab("Language model", id="lm"):
             if service.lm is None:
                 gr.Markdown("No language model is loaded. Train one with `synesthesia lm train "
@@ -285,6 +304,7 @@ def launch(
     workdir: str | os.PathLike,
     vocoders: dict[str, str] | None = None,
     lm: str | os.PathLike | None = None,
+    face: str | os.PathLike | None = None,
     block: bool = True,
 ) -> Any:
     """Load the models, build the page and serve it; returns the running ``gr.Blocks``.
@@ -296,7 +316,7 @@ def launch(
 
     for name in ("httpx", "httpcore", "uvicorn.access"):  # one line per request otherwise
         logging.getLogger(name).setLevel(logging.WARNING)
-    service = Service(workdir, vocoders=vocoders, lm=lm)
+    service = Service(workdir, vocoders=vocoders, lm=lm, face=face)
     app = build_app(service)
     app.launch(
         server_name=host, server_port=port, share=False, inbrowser=False,

@@ -59,6 +59,7 @@ class Service:
             and nothing outside it is read from a request or served.
         vocoders: WaveNet folders by name (Griffin-Lim is always there).
         lm: a language-model folder (``synesthesia lm train``'s OUT/model), or None.
+        face: a Speech2Face folder (default: the shipped one when the package has it).
     """
 
     def __init__(
@@ -67,13 +68,14 @@ class Service:
         *,
         vocoders: Mapping[str, str | os.PathLike] | None = None,
         lm: str | os.PathLike | None = None,
+        face: str | os.PathLike | None = None,
     ) -> None:
         from synesthesia.demos.chain import Chain
         from synesthesia.pipelines.lm import TextGenerator
 
         self.workdir = Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.chain = Chain.from_pretrained(vocoders=vocoders)
+        self.chain = Chain.from_pretrained(vocoders=vocoders, face=face)
         self.lm = None if lm is None else TextGenerator.from_pretrained(lm, flag="--lm")
         self.lm_folder = None if lm is None else Path(lm)
         self._lock = threading.Lock()  # one request at a time touches the models
@@ -91,7 +93,7 @@ class Service:
         import matplotlib.pyplot as plt
 
         path = folder / f"{name}.png"
-        fig.savefig(path, dpi=90, bbox_inches="tight")
+        fig.savefig(path, dpi=90)  # every figure lays itself out (constrained or tight)
         plt.close(fig)
         return path
 
@@ -298,6 +300,32 @@ class Service:
                  "json": self._json(folder, "retrieval", data)}  # fmt: skip
         return Answer(f"best match: {ranking.names[0]} ({ranking.scores[0]:.2f})", files, data,
                       [note] if note else [])  # fmt: skip
+
+    def face(self, clip: str | None) -> Answer:
+        """A voice → the face it suggests (Speech2Face)."""
+        from synesthesia.io.audio import resample
+
+        pipeline = self.chain.face
+        if pipeline is None:
+            raise ParameterError(
+                "no Speech2Face model is loaded: train one with `synesthesia face train` and "
+                "start the app with `synesthesia serve --face OUT/model`"
+            )
+        waveform, rate = read_clip(clip, self.workdir)
+        voice = resample(waveform, orig_sample_rate=rate, target_sample_rate=pipeline.sample_rate)
+        minimum = pipeline.model.voice_encoder.min_length
+        if voice.numel() < minimum:
+            needed = minimum / pipeline.sample_rate
+            raise ParameterError(f"the clip is {waveform.numel() / rate:.2f} s; the face model "
+                                 f"needs at least {needed:.2f} s")  # fmt: skip
+        with self._lock:
+            prediction = pipeline(voice[None])[0]
+        folder = self._folder()
+        data = {"attributes": prediction.attributes}
+        files = {"face": pipeline.save_face(prediction.face, folder / "face.png", scale=4),
+                 "json": self._json(folder, "face", data)}  # fmt: skip
+        shown = ", ".join(f"{k}: {v}" for k, v in prediction.attributes.items())
+        return Answer(shown or "a face", files, data)
 
     def generate(self, prompt: str | None, max_new_tokens: int = 200,
                  temperature: float = 0.8, seed: int = 0) -> Answer:  # fmt: skip
