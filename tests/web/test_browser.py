@@ -2,7 +2,8 @@
 
 One test, as a person would use the page: the chain tab gets an image and a typed sentence,
 runs, and the page shows the caption, a playable WAV, every figure, the downloads and the
-out-of-distribution caveat; the scene tab gets a clip and names its scene; a non-image in the
+out-of-distribution caveat; the scene tab gets a clip and names its scene, then a microphone
+recording (chromium's fake device) and flags it as unlike any scene; a non-image in the
 caption tab gives a clear message and the tab then captions a real strip. No request leaves
 loopback. (The chain from a clip and every tab's answer are checked through the HTTP API in
 test_api.py.) With ``SYNESTHESIA_WEB_SCREENSHOTS=docs/img`` it also runs every
@@ -42,6 +43,9 @@ def browser():
                      "--disable-gpu", "--window-size=1280,1800", "--mute-audio",
                      "--disable-extensions", "--no-first-run"):  # fmt: skip
         options.add_argument(argument)
+    # a microphone that plays a beep, allowed without asking
+    options.add_argument("--use-fake-device-for-media-stream")
+    options.add_argument("--use-fake-ui-for-media-stream")
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(WAIT)
     yield driver
@@ -156,6 +160,22 @@ def test_a_person_runs_the_chain_and_every_tab(server, browser, tmp_path):
     _upload(d, "scene-clip", asset_path("scene_birds.wav"))
     _run(d, "scene-run", lambda d: "birds" in _css(d, "#scene-label").text, "the scene")
     assert "looks unlike" not in _css(d, "#scene-warnings").text
+
+    # the microphone (the browser's fake one: a beep), recorded in the page: not a scene
+    clip = _css(d, "#scene-clip")
+    clip.find_element(By.CSS_SELECTOR, "button[aria-label='Clear']").click()
+    _css(d, "#scene-clip button[aria-label='Record audio']").click()
+    record = "#scene-clip button.record-button"
+    _wait(d, lambda d: _css(d, record).is_displayed(), "the record button")
+    _css(d, record).click()
+    time.sleep(2.0)
+    stop = [b for b in d.find_elements(By.CSS_SELECTOR, "#scene-clip button.stop-button")
+            if b.is_displayed()]  # fmt: skip
+    stop[0].click()
+    _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#scene-clip a[download]"), "the recording")
+    _run(d, "scene-run", lambda d: "looks unlike" in _css(d, "#scene-warnings").text,
+         "the scene of the recording and its out-of-distribution caveat")  # fmt: skip
+    assert "%" in _css(d, "#scene-label").text
 
     # bad input: a text file dressed as a picture
     fake = tmp_path / "holiday.png"

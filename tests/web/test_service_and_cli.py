@@ -106,3 +106,12 @@ def test_serve_help_names_host_and_port(capsys):
         main(["serve", "--help"])
     out = capsys.readouterr().out
     assert "--host" in out and "127.0.0.1" in out and "--port" in out
+
+
+def test_serve_without_the_web_extra_says_how_to_install_it(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as if not installed
+    assert main(["serve", "--port", "7999"]) == 2
+    err = capsys.readouterr().err
+    assert 'pip install "synesthesia[web]"' in err and err.count("\n") == 1

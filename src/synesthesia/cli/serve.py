@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -68,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     from synesthesia.web.app import launch  # gradio: the 'web' extra
 
     workdir = Path(tempfile.mkdtemp(prefix="synesthesia_web_"))
+    # a polite stop (kill, systemd, timeout) also removes the temporary folder
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         print(f"synesthesia: serving on http://{args.host}:{args.port} (Ctrl-C stops); "
               f"files in {workdir}", flush=True)  # fmt: skip

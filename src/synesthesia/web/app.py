@@ -312,6 +312,8 @@ def launch(
     ``block=False`` returns at once with the server running in a thread (tests).
     """
     offline_environment(workdir)
+    import gradio  # noqa: F401  (first: without the web extra, fail before loading models)
+
     from synesthesia.web.service import Service
 
     for name in ("httpx", "httpcore", "uvicorn.access"):  # one line per request otherwise
