@@ -50,3 +50,20 @@ def test_unknown_names_are_parameter_errors():
         pretrained_path("nope")
     with pytest.raises(ParameterError, match="name='nope.png' is not a shipped asset"):
         asset_path("nope.png")
+
+
+def test_the_shipped_transformer_captions_the_example_with_per_head_maps():
+    directory = pretrained_path("caption_digits_transformer")
+    assert "caption_digits_transformer" in list_pretrained()
+    assert sum(p.stat().st_size for p in directory.iterdir()) < 5_000_000
+    assert "synesthesia caption train --config configs/caption/digits_transformer.yaml" in (
+        directory / "README.md"
+    ).read_text(encoding="utf-8")
+    captioner = ImageCaptioner.from_pretrained(directory)
+    assert captioner.ood is not None
+    result = captioner([asset_path("digit_strip_example.png")], beam_size=3)[0]
+    assert result.caption == EXAMPLE_CAPTION and result.words[-1] == "<end>"
+    heads = captioner.model.num_heads
+    assert result.head_attention_maps.shape == (4, heads, 4, 16)
+    torch.testing.assert_close(result.head_attention_maps.mean(dim=1), result.attention_maps)
+    assert result.is_ood is False

@@ -51,3 +51,30 @@ def test_flickr8k_placeholder_paths_fail_with_a_clear_message(tmp_path):
     config["out_dir"] = str(tmp_path)
     with pytest.raises(ParameterError, match="dataset_flickr8k.json"):
         train_captioner(config)
+
+
+def test_digits_transformer_config_is_the_recipe_of_the_shipped_transformer():
+    from synesthesia.pipelines.pretrained import pretrained_path
+
+    config = _load("digits_transformer.yaml")
+    digits = _load("digits.yaml")
+    assert config["data"] == digits["data"]  # the same strips as Show, Attend and Tell's recipe
+    assert config["model"]["name"] == "transformer_captioner_tiny"
+    model = create_model(config["model"]["name"], **config["model"]["kwargs"])
+    assert model.grid_size == (4, 16) and model.encoder_layout == "tiny"
+    shipped = read_json(pretrained_path("caption_digits_transformer") / "config.json")
+    built = model.get_config()
+    for key, value in shipped["config"].items():
+        assert built[key] == value, key
+    assert config["trainer"]["max_steps"] <= 3000  # the recipe's CPU budget (20 minutes)
+
+
+def test_flickr8k_transformer_config_builds_a_resnet18_transformer():
+    config = _load("flickr8k_transformer.yaml")
+    assert config["data"] == _load("flickr8k.yaml")["data"]
+    assert config["model"]["name"] == "transformer_captioner_small"
+    kwargs = {**config["model"]["kwargs"], "vocab_size": 50}
+    assert "encoder_weights" not in kwargs  # documented, commented out: nothing to download
+    model = create_model("transformer_captioner_small", **kwargs)
+    assert model.encoder_layout == "resnet18" and model.grid_size == (7, 7)
+    assert model.max_length >= config["data"]["max_words"] + 2
