@@ -210,21 +210,16 @@ def evaluate(args: argparse.Namespace) -> int:
         ("mean face", metrics["mean_face"]),
     ]
     print(f"held-out speakers: {metrics['num_speakers']} ({metrics['num_clips']} clips)")
-    print(
-        f"{'method':<24s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'cosine':>7s} {'attributes':>10s}"
-    )
+    header = ["method", "R@1", "R@5", "R@10", "cosine", "centred", "attributes"]
+    print(f"{header[0]:<24s} " + " ".join(f"{h:>10s}" for h in header[1:]))
     for name, m in rows:
         attributes = f"{m['attributes']['mean']:.3f}" if "attributes" in m else "n/a"
-        print(
-            f"{name:<24s} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['R@10']:6.3f} "
-            f"{m['cosine']:7.3f} {attributes:>10s}"
-        )
+        values = [m["R@1"], m["R@5"], m["R@10"], m["cosine"], m["cosine_centred"]]
+        print(f"{name:<24s} " + " ".join(f"{v:10.3f}" for v in values) + f" {attributes:>10s}")
     c = metrics["chance"]
     attributes = f"{c['attributes']['mean']:.3f}" if "attributes" in c else "n/a"
-    print(
-        f"{'chance':<24s} {c['R@1']:6.3f} {c['R@5']:6.3f} {c['R@10']:6.3f} {'':>7s} "
-        f"{attributes:>10s}"
-    )
+    values = " ".join(f"{c[k]:10.3f}" for k in ("R@1", "R@5", "R@10"))
+    print(f"{'chance':<24s} {values} {'':>10s} {'':>10s} {attributes:>10s}")
     if args.json is not None:
         from synesthesia.utils import atomic_write_json
 

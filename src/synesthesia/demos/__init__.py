@@ -23,6 +23,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "captioning": ("Image captioning with visual attention", "synesthesia.demos.captioning:run"),
     "embed": ("Joint audio–image embeddings", "synesthesia.demos.embed:run"),
     "scene": ("Scene recognition by sound", "synesthesia.demos.scene:run"),
+    "speech2face": ("Speech2Face", "synesthesia.demos.speech2face:run"),
     "vocoder": ("WaveNet vocoder", "synesthesia.demos.vocoder:run"),
     "speech": ("Text-to-speech", "synesthesia.demos.speech:run"),
     "chain": ("The chain: image → caption → speech → sound → scene → digits",

@@ -5,7 +5,10 @@ speakers' faces (the N candidates):
 
 - **retrieval**: Recall@K of the speaker's face among the N faces, ranked by the cosine of the
   face encoder's features to the voice's predicted feature (:func:`retrieval_metrics`);
-- **cosine**: the mean cosine between the predicted and the true face feature;
+- **cosine**: the mean cosine between the predicted and the true face feature, and (with
+  training speakers) ``cosine_centred``, the same after subtracting the training speakers'
+  mean face feature — face features share a large common direction, so the plain cosine of
+  even the mean face is high, while the centred one of the mean face is 0;
 - **attribute agreement** (when the model has an attribute classifier and the data have
   attributes): the share of clips whose *decoded* face is read by the attribute classifier as
   the speaker's true attribute value — the paper's Face++ check;
@@ -104,7 +107,8 @@ def speech2face_scores(
     Returns:
         ``{"num_speakers", "num_clips", "chance": {...}, "model": {...}, "mean_face": {...},
         "nearest_voice": {...}}``; each method holds ``R@K``, ``median_rank``, ``mAP``,
-        ``cosine`` and, with attributes, ``attributes`` ({name: agreement}, ``mean``).
+        ``cosine``, ``cosine_centred`` (with ``train``) and, with attributes, ``attributes``
+        ({name: agreement}, ``mean``).
     """
     if len(test.identities) < 2:
         raise ParameterError(f"test holds {len(test.identities)} speaker(s); need at least 2")
@@ -113,9 +117,11 @@ def speech2face_scores(
     labels = test.clip_identity
     truth = gallery[labels]  # (Q, E)
     predictions = {"model": predict_voice_features(model, test.clips)}
+    centre = None
     if train is not None:
         train_faces = _batched(model.face_encoder.features, train.faces[train.canonical])
-        predictions["mean_face"] = train_faces.mean(0, keepdim=True).expand(len(labels), -1)
+        centre = train_faces.mean(0, keepdim=True)
+        predictions["mean_face"] = centre.expand(len(labels), -1)
         reference = _voice_descriptors(model, train.clips)
         mu, sigma = reference.mean(0), reference.std(0).clamp(min=1e-6)
         query = (_voice_descriptors(model, test.clips) - mu) / sigma
@@ -161,6 +167,8 @@ def speech2face_scores(
     for name, predicted in predictions.items():
         scores = _retrieval(predicted, gallery, labels, ks)
         scores["cosine"] = _cosine(predicted, truth)
+        if centre is not None:
+            scores["cosine_centred"] = _cosine(predicted - centre, truth - centre)
         if use_attributes:
             scores["attributes"] = agreement(_batched(model.face_decoder, predicted))
         result[name] = scores
