@@ -118,7 +118,8 @@ def _wav_in_page(driver, component: str) -> dict:
 def _shoot(driver, folder: Path, name: str) -> None:
     height = driver.execute_script("return document.body.scrollHeight")
     driver.set_window_size(1280, min(max(int(height) + 40, 900), 4000))
-    driver.save_screenshot(str(folder / f"web_{name}.png"))
+    folder.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(folder / f"web_{name}.png")), folder
     driver.set_window_size(1280, 1800)
 
 
