@@ -74,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=25, help="per client")
-    parser.add_argument("--endpoints", default="caption,scene,retrieve",
-                        help=f"taken in turn, comma-separated; of {','.join(ENDPOINTS)}")
+    parser.add_argument(
+        "--endpoints",
+        default="caption,scene,retrieve",
+        help=f"taken in turn, comma-separated; of {','.join(ENDPOINTS)}",
+    )
     parser.add_argument("--url", default=None, help="a running app (default: start one)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)

@@ -207,8 +207,9 @@ def _screenshots(d, shots: Path) -> None:
     """Run the remaining tabs on the packaged examples and photograph each (docs/img)."""
     from selenium.webdriver.common.by import By
 
-    d.execute_script("document.querySelectorAll('[data-testid=toast-close]')"
-                     ".forEach(button => button.click())")  # the error of the bad input
+    d.execute_script(
+        "document.querySelectorAll('[data-testid=toast-close]').forEach(button => button.click())"
+    )  # the error of the bad input
     _wait(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=toast-body]"),
           "the message to close")  # fmt: skip
     _shoot(d, shots, "caption")
