@@ -27,6 +27,7 @@ class Server:
 
         from synesthesia.web.app import launch
 
+        self.threads = torch.get_num_threads()
         torch.set_num_threads(1)
         self.workdir = Path(tempfile.mkdtemp(prefix="synesthesia_web_test_")).resolve()
         self.port = free_port()
@@ -39,7 +40,10 @@ class Server:
         return Client(self.url, verbose=False, download_files=False)
 
     def close(self) -> None:
+        import torch
+
         self.app.close()
+        torch.set_num_threads(self.threads)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

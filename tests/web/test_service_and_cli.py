@@ -66,6 +66,20 @@ def test_face_tab_and_the_chains_face_stage(service_with_models, tmp_path):
     assert "face" in chain.files and set(chain.data["face"]["attributes"]) == {"gender", "age"}
 
 
+def test_old_results_are_deleted_when_new_ones_are_written(service_with_models):
+    import os
+    import time
+
+    from synesthesia.web.service import RESULT_MAX_AGE
+
+    old = service_with_models.speak("one", "griffin-lim").files["wav"].parent
+    recent = service_with_models.speak("two", "griffin-lim").files["wav"].parent
+    long_ago = time.time() - RESULT_MAX_AGE - 60
+    os.utime(old, (long_ago, long_ago))
+    service_with_models.speak("three", "griffin-lim")
+    assert not old.exists() and recent.exists()
+
+
 def test_limits_name_the_file_and_the_rule(tmp_path):
     assert check_text("  hello ") == "hello"
     with pytest.raises(ParameterError, match=f"at most {MAX_TEXT_CHARS:,}"):

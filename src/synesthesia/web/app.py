@@ -110,7 +110,8 @@ def build_app(service: Any) -> Any:
         button.click(_page_errors(fn), inputs, outputs, api_name=name, concurrency_id=_SLOT,
                      concurrency_limit=1)  # fmt: skip
 
-    with gr.Blocks(title="synesthesia", analytics_enabled=False) as app:
+    # uploads older than an hour are deleted every hour (results: Service.RESULT_MAX_AGE)
+    with gr.Blocks(title="synesthesia", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.Markdown(_INTRO)
         with gr.Tab("Chain", id="chain"):
             gr.Markdown(

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,11 @@ from synesthesia.web.limits import (
     read_picture,
 )
 
-__all__ = ["Answer", "Service"]
+__all__ = ["Answer", "RESULT_MAX_AGE", "Service"]
+
+#: a result folder older than this (seconds) is deleted when the next result is written, so a
+#: server that runs for days keeps about an hour of results, not all of them
+RESULT_MAX_AGE = 3600.0
 
 
 @dataclass
@@ -86,6 +92,10 @@ class Service:
 
     # ---------------------------------------------------------------- file helpers
     def _folder(self) -> Path:
+        cutoff = time.time() - RESULT_MAX_AGE
+        for old in self.workdir.glob("result_*"):
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
         return Path(tempfile.mkdtemp(prefix="result_", dir=self.workdir))
 
     @staticmethod
