@@ -80,7 +80,9 @@ def main() -> None:
                 f"{result['BLEU-4']:.3f}",
                 f"{result['CIDEr-D']:.3f}",
                 f"{result['pointing']:.3f} ({result['pointed_words']} words)",
-                "—" if best is None else f"{best:.3f} (" + ", ".join(f"{p:.2f}" for p in heads) + ")",
+                "—"
+                if best is None
+                else f"{best:.3f} (" + ", ".join(f"{p:.2f}" for p in heads) + ")",
                 f"{speed:,.0f}",
             ]
         )

@@ -90,13 +90,17 @@ def main() -> None:
     shipped = ImageCaptioner.from_pretrained(folder).model
     strips = make_digit_strips(64, split="test", seed=0).images
     rows.append(
-        _compare("caption_digits_transformer", shipped, strips, beam_size=args.beam_size, repeats=repeats)
+        _compare(
+            "caption_digits_transformer", shipped, strips, beam_size=args.beam_size, repeats=repeats
+        )
     )
     torch.manual_seed(0)
     small = create_model("transformer_captioner_small")
     images = torch.rand(16, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     rows.append(
-        _compare("transformer_captioner_small", small, images, beam_size=args.beam_size, repeats=repeats)
+        _compare(
+            "transformer_captioner_small", small, images, beam_size=args.beam_size, repeats=repeats
+        )
     )
     header = ["model", "batch", "cached (s)", "uncached (s)", "speed-up", "max |Δ score|"]
     print(f"beam search, {LENGTH}-token captions, torch threads {torch.get_num_threads()}")

@@ -186,9 +186,7 @@ def test_attention_maps_contract():
     valid = torch.arange(length)[None, :] < out.lengths[:, None]  # (B, L)
     assert bool((out.lengths < length).any())  # some captions end early: padding is checked
     torch.testing.assert_close(out.alphas.sum(-1)[valid], torch.ones(int(valid.sum())))
-    torch.testing.assert_close(
-        out.head_alphas.sum(-1)[valid], torch.ones(int(valid.sum()), 2)
-    )
+    torch.testing.assert_close(out.head_alphas.sum(-1)[valid], torch.ones(int(valid.sum()), 2))
     assert (out.alphas[~valid] == 0).all() and (out.head_alphas[~valid] == 0).all()
     torch.testing.assert_close(out.head_alphas.mean(dim=2), out.alphas)
     assert model.attention_maps(out.alphas).shape == (batch, length, 2, 3)

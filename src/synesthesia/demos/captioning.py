@@ -139,7 +139,7 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
             plot_caption_attention(
                 test.images[i], other_words[i], other_maps[i], title=other_hypotheses[i]
             ),
-            caption=f"The same strip captioned by the Transformer; each panel: one word's "
+            caption="The same strip captioned by the Transformer; each panel: one word's "
             "cross-attention (last layer, heads averaged).",
         )
     example = captioner([asset_path("digit_strip_example.png")])[0]

@@ -145,12 +145,16 @@ class TransformerCaptioner(PretrainedModel):
         if embed_dim % 4:
             raise ParameterError(f"embed_dim={embed_dim} must be a multiple of 4 (2-D codes)")
         for name, value in (("dropout", dropout), ("head_dropout", head_dropout)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                0.0 <= value < 1.0
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (0.0 <= value < 1.0)
             ):
                 raise ParameterError(f"{name}={value!r} must be a probability in [0, 1)")
-        if isinstance(attention_layer, bool) or not isinstance(attention_layer, int) or not (
-            -num_layers <= attention_layer < num_layers
+        if (
+            isinstance(attention_layer, bool)
+            or not isinstance(attention_layer, int)
+            or not (-num_layers <= attention_layer < num_layers)
         ):
             raise ParameterError(
                 f"attention_layer={attention_layer!r} must be a layer index in "
@@ -232,15 +236,25 @@ class TransformerCaptioner(PretrainedModel):
 
     def example_generate_inputs(self, batch_size: int = 2) -> dict[str, Any]:
         """Keyword arguments of :meth:`generate` for tests (beam search, short captions)."""
-        return {"images": self.example_inputs(batch_size)["images"], "beam_size": 2, "max_length": 4}
+        return {
+            "images": self.example_inputs(batch_size)["images"],
+            "beam_size": 2,
+            "max_length": 4,
+        }
 
     # -- pieces shared by training and decoding -------------------------------------------
 
     def encode(self, images: Tensor) -> Tensor:
         """Annotations (B, P, D_enc) of images (B, C, H, W), as Show, Attend and Tell's."""
-        if not isinstance(images, Tensor) or images.dim() != 4 or images.shape[1] != self.in_channels:
+        if (
+            not isinstance(images, Tensor)
+            or images.dim() != 4
+            or images.shape[1] != self.in_channels
+        ):
             shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
-            raise ParameterError(f"images with shape {shape} must be (B, C={self.in_channels}, H, W)")
+            raise ParameterError(
+                f"images with shape {shape} must be (B, C={self.in_channels}, H, W)"
+            )
         if not self.training:  # faster convolution kernels at inference, as ShowAttendTell
             images = images.contiguous(memory_format=torch.channels_last)
         return self.encoder(images)
