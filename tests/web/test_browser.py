@@ -144,7 +144,10 @@ def test_a_person_runs_the_chain_and_every_tab(server, browser, tmp_path):
     caption = "#chain-caption textarea"
     _run(d, "chain-run", lambda d: _css(d, caption).get_attribute("value"), "the caption")
     assert _css(d, caption).get_attribute("value") == "seven six three"
-    for figure in ("chain-attention", "chain-representations", "chain-scene", "chain-retrieval"):
+    figures = ["chain-attention", "chain-representations", "chain-scene", "chain-retrieval"]
+    if server.app.service.chain.face is not None:  # Speech2Face ships: a face from the voice
+        figures.append("chain-face")
+    for figure in figures:
         _wait(d, lambda d, f=figure: _figure_loaded(d, f), f"the figure #{figure}")
     wav = _wav_in_page(d, "chain-sound")
     assert wav.get("head", "").startswith("RIFF") and wav["head"].endswith("WAVE"), wav
@@ -196,14 +199,14 @@ def test_a_person_runs_the_chain_and_every_tab(server, browser, tmp_path):
     assert _css(d, text).get_attribute("value") == "seven six three"
 
     if shots:  # every other tab, run on an upload, for docs/img
-        _screenshots(d, Path(shots))
+        _screenshots(d, Path(shots), face=server.app.service.chain.face is not None)
 
     # nothing left loopback
     resources = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert [r for r in resources if not r.startswith(("http://127.0.0.1", "data:", "blob:"))] == []
 
 
-def _screenshots(d, shots: Path) -> None:
+def _screenshots(d, shots: Path, *, face: bool) -> None:
     """Run the remaining tabs on the packaged examples and photograph each (docs/img)."""
     from selenium.webdriver.common.by import By
 
@@ -233,6 +236,14 @@ def _screenshots(d, shots: Path) -> None:
         _run(d, button, lambda d, p=panel: p.find_elements(By.CSS_SELECTOR, RESULT_LINKS),
              f"the {tab} tab's downloads")  # fmt: skip
         _shoot(d, shots, name)
-    for tab, name in (("Face", "face"), ("Language model", "lm")):
-        _open_tab(d, tab)
-        _shoot(d, shots, name)
+    _open_tab(d, "Face")
+    if face:  # a Speech2Face model is loaded: draw the face of the packaged speech
+        _upload(d, "face-clip", asset_path("speech.wav"))
+        panel = d.find_element(By.ID, "face-clip").find_element(
+            By.XPATH, "ancestor::*[@role='tabpanel']"
+        )
+        _run(d, "face-run", lambda d, p=panel: p.find_elements(By.CSS_SELECTOR, RESULT_LINKS),
+             "the face")  # fmt: skip
+    _shoot(d, shots, "face")
+    _open_tab(d, "Language model")
+    _shoot(d, shots, "lm")

@@ -368,9 +368,12 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
         "spectrogram and mel; the scene model says which ambient scene it sounds like (it "
         "knows only synthetic scenes, so its out-of-distribution detector flags speech); and "
         "the joint audio–image embedding retrieves a handwritten digit for each spoken word "
-        "and for the whole caption. The web app (`synesthesia serve`) runs the same chain on "
-        "your own images, text and recordings."
-    )
+        "and for the whole caption"
+        + ("; and Speech2Face draws the face the voice suggests (trained on synthetic "
+           "voice–face pairs)" if chain.face is not None else "")
+        + ". The web app (`synesthesia serve`) runs the same chain on your own images, text "
+        "and recordings."
+    )  # fmt: skip
     audio_dir = Path(workdir) / "audio"
     for k, (label, image) in enumerate(examples):
         result = chain.run(image=image)

@@ -114,11 +114,13 @@ def build_app(service: Any) -> Any:
     with gr.Blocks(title="synesthesia", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.Markdown(_INTRO)
         with gr.Tab("Chain", id="chain"):
+            face_stage = " → the face the voice suggests" if service.chain.face else ""
             gr.Markdown(
                 "An image of handwritten digits → its caption, with where the captioner looked "
                 "for each word → the caption spoken → the sound drawn four ways → the scene it "
-                "suggests → the handwritten digits each spoken word retrieves. Type a text to "
-                "speak it instead of the caption; give a clip to hear it instead of the speech."
+                f"suggests → the handwritten digits each spoken word retrieves{face_stage}. Type "
+                "a text to speak it instead of the caption; give a clip to hear it instead of "
+                "the speech."
             )
             with gr.Row():
                 image = _picture(gr, label="image", sources=["upload", "clipboard"],
@@ -138,9 +140,9 @@ def build_app(service: Any) -> Any:
                                        elem_id="chain-representations")  # fmt: skip
             with gr.Row():
                 scene = gr.Image(label="the scene it suggests", elem_id="chain-scene")
-                retrieval = gr.Image(label="the digits it retrieves", elem_id="chain-retrieval")
                 face = gr.Image(label="the face the voice suggests", elem_id="chain-face",
                                 visible=service.chain.face is not None)  # fmt: skip
+            retrieval = gr.Image(label="the digits it retrieves", elem_id="chain-retrieval")
             files = gr.File(label="downloads", file_count="multiple", elem_id="chain-files")
             data = gr.JSON(label="everything as JSON")
             gr.Examples([example("digit_strip_example.png")], inputs=[image])
