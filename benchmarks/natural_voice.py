@@ -49,7 +49,7 @@ from synesthesia.metrics.intelligibility import (
     word_error_rate,
     word_loop_grammar,
 )
-from synesthesia.metrics.mcd import dtw_path, mel_cepstral_distortion
+from synesthesia.metrics.mcd import dtw_log_mel_l1, mel_cepstral_distortion
 from synesthesia.pipelines.tts import TextToSpeech
 from synesthesia.pipelines.vocoder import griffin_lim_from_log_mel, load_vocoder, log_mel
 
@@ -60,14 +60,6 @@ def _resample(waveform: np.ndarray, rate: int, target: int) -> torch.Tensor:
     if rate != target:
         waveform = soxr.resample(waveform.astype(np.float64), rate, target, quality="HQ")
     return torch.from_numpy(np.asarray(waveform, dtype=np.float32))
-
-
-def _dtw_l1(reference: torch.Tensor, estimate: torch.Tensor) -> float:
-    """Mean |log-mel difference| (per bin) along the DTW path of frame L1 distances."""
-    a, b = reference.T.double().numpy(), estimate.T.double().numpy()
-    cost = np.abs(a[:, None, :] - b[None, :, :]).mean(-1)
-    path, _ = dtw_path(cost)
-    return float(cost[path[:, 0], path[:, 1]].mean())
 
 
 def _pesq_stoi(reference: torch.Tensor, estimate: torch.Tensor, rate: int) -> tuple[float, float]:
@@ -112,7 +104,7 @@ def _score(name, system, waves, references, grammar, rate, table, *, reference_a
             row["stoi"] = float(np.mean([s[1] for s in scores]))
     if speech is not None:
         row["mel_l1_dtw"] = float(np.mean([
-            _dtw_l1(log_mel(r, config), s.mel) for r, s in zip(reference_audio, speech)
+            dtw_log_mel_l1(log_mel(r, config), s.mel) for r, s in zip(reference_audio, speech)
         ]))  # fmt: skip
         diag = []
         for s in speech:

@@ -38,7 +38,7 @@ from synesthesia.metrics.intelligibility import (
     word_error_rate,
     word_loop_grammar,
 )
-from synesthesia.metrics.mcd import dtw_path, mel_cepstral_distortion
+from synesthesia.metrics.mcd import dtw_log_mel_l1, mel_cepstral_distortion
 from synesthesia.pipelines.pretrained import pretrained_path
 from synesthesia.pipelines.tts import TextToSpeech
 from synesthesia.pipelines.vocoder import log_mel
@@ -50,14 +50,6 @@ def _resample(waveform: torch.Tensor, rate: int, target: int) -> torch.Tensor:
     if rate == target:
         return waveform
     return torch.from_numpy(soxr.resample(waveform.numpy(), rate, target, quality="HQ"))
-
-
-def _dtw_l1(reference: torch.Tensor, estimate: torch.Tensor) -> float:
-    """Mean |log-mel difference| (per bin) along the DTW path of frame L1 distances."""
-    a, b = reference.T.double().numpy(), estimate.T.double().numpy()  # (N, M), (N', M)
-    cost = np.abs(a[:, None, :] - b[None, :, :]).mean(-1)
-    path, _ = dtw_path(cost)
-    return float(cost[path[:, 0], path[:, 1]].mean())
 
 
 def main() -> None:
@@ -137,7 +129,9 @@ def main() -> None:
             if speech_list is None:
                 print(f"{name:8} {system:18} {wer:6.3f} {'-':>7} {'-':>7} {'-':>8} {'-':>6}")
                 continue
-            l1 = np.mean([_dtw_l1(log_mel(e, config), s.mel) for e, s in zip(espeak, speech_list)])
+            l1 = np.mean(
+                [dtw_log_mel_l1(log_mel(e, config), s.mel) for e, s in zip(espeak, speech_list)]
+            )
             mcd = np.mean([
                 mel_cepstral_distortion(e, w, sample_rate=rate, n_fft=config.n_fft,
                                         hop_length=config.hop_length, n_mels=config.n_mels,

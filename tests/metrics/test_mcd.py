@@ -11,7 +11,12 @@ import torch
 
 from synesthesia.data.espeak import EspeakSynthesizer
 from synesthesia.errors import ParameterError
-from synesthesia.metrics.mcd import dtw_path, mel_cepstral_distortion, mel_cepstrum
+from synesthesia.metrics.mcd import (
+    dtw_log_mel_l1,
+    dtw_path,
+    mel_cepstral_distortion,
+    mel_cepstrum,
+)
 
 SR = 22050
 
@@ -113,3 +118,18 @@ def test_errors(speech):
         mel_cepstral_distortion(a, a[None], sample_rate=SR)
     with pytest.warns(UserWarning, match="dtw=True"):
         mel_cepstral_distortion(a, a[: len(a) // 2], sample_rate=SR)
+
+
+def test_dtw_log_mel_l1_against_librosa_dtw():
+    """The same mel stretched in time scores 0; otherwise the mean cost on librosa's path."""
+    rng = np.random.default_rng(0)
+    mel = torch.from_numpy(rng.normal(size=(8, 20)))
+    assert dtw_log_mel_l1(mel, mel.repeat_interleave(2, dim=1)) == 0.0
+    other = torch.from_numpy(rng.normal(size=(8, 27)))
+    cost = np.abs(mel.T.numpy()[:, None, :] - other.T.numpy()[None, :, :]).mean(-1)
+    _, path = librosa.sequence.dtw(C=cost)
+    assert dtw_log_mel_l1(mel, other) == pytest.approx(
+        cost[path[:, 0], path[:, 1]].mean(), rel=0.05
+    )
+    with pytest.raises(ParameterError, match="same M"):
+        dtw_log_mel_l1(mel, other[:4])

@@ -38,7 +38,7 @@ import torch
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["mel_cepstrum", "mel_cepstral_distortion", "dtw_path"]
+__all__ = ["mel_cepstrum", "mel_cepstral_distortion", "dtw_path", "dtw_log_mel_l1"]
 
 _MCD_CONSTANT = 10.0 / math.log(10.0)
 
@@ -225,3 +225,26 @@ def mel_cepstral_distortion(
     diff = ref[:num_frames] - est[:num_frames]
     per_frame = _MCD_CONSTANT * torch.sqrt(2.0 * diff.square().sum(dim=1))
     return float(per_frame.mean())
+
+
+def dtw_log_mel_l1(reference: torch.Tensor, estimate: torch.Tensor) -> float:
+    """Mean |log-mel difference| per bin along the DTW path of frame L1 distances.
+
+    For speech with other timing than its reference (text-to-speech against a recording).
+
+    Args:
+        reference: (M, N) log-mel.
+        estimate: (M, N') log-mel with the same M.
+
+    Returns:
+        The mean of the frame distances (each the mean over the M bins) on the path.
+    """
+    if reference.ndim != 2 or estimate.ndim != 2 or reference.shape[0] != estimate.shape[0]:
+        raise ParameterError(
+            f"reference {tuple(reference.shape)} and estimate {tuple(estimate.shape)} must be "
+            "(M, N) log-mels with the same M"
+        )
+    a, b = reference.T.double().cpu().numpy(), estimate.T.double().cpu().numpy()
+    cost = np.abs(a[:, None, :] - b[None, :, :]).mean(-1)
+    path, _ = dtw_path(cost)
+    return float(cost[path[:, 0], path[:, 1]].mean())
