@@ -59,7 +59,8 @@ def _resample(waveform: np.ndarray, rate: int, target: int) -> torch.Tensor:
 
     if rate != target:
         waveform = soxr.resample(waveform.astype(np.float64), rate, target, quality="HQ")
-    return torch.from_numpy(np.asarray(waveform, dtype=np.float32))
+    # resampling overshoots full scale by a few thousandths; clip as the corpus's WAVs do
+    return torch.from_numpy(np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0))
 
 
 def _pesq_stoi(reference: torch.Tensor, estimate: torch.Tensor, rate: int) -> tuple[float, float]:

@@ -178,3 +178,67 @@ def test_speak_does_not_import_lightning(tiny_model, tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_fine_tune_starts_from_the_folder_weights(corpus, tmp_path, capsys):
+    """``model.init_from``: the run starts from the folder's weights (a learning rate of ~0
+    leaves them unchanged; batch-norm running statistics do move), and a folder that does not
+    fit is refused before training."""
+    start_dir, out = tmp_path / "start", tmp_path / "ft"
+    processor = TextProcessor("phonemes")
+    torch.manual_seed(123)  # not the run's seed, so the run's own initialisation differs
+    create_model("tacotron2_tiny", num_symbols=len(processor.symbol_table)).save_pretrained(
+        start_dir
+    )
+    processor.save(start_dir / TEXT_PROCESSOR_NAME)
+    code = main(
+        ["tts", "train", "--data", str(corpus), "--out", str(out), "--max-steps", "1",
+         "--set", "model.name=tacotron2_tiny", f"model.init_from={start_dir}",
+         "data.text_mode=phonemes", "data.batch_size=4", "data.val_fraction=0.2",
+         "trainer.val_check_interval=1", "trainer.progress_bar=false",
+         "trainer.accelerator=cpu", "optim.lr=1e-30", "optim.weight_decay=0",
+         "optim.min_lr_ratio=1"]
+    )  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    start = dict(load_acoustic_model(start_dir)[0].named_parameters())
+    tuned = dict(load_acoustic_model(out / "model")[0].named_parameters())
+    assert start.keys() == tuned.keys() and len(start) > 20
+    for name in start:
+        torch.testing.assert_close(tuned[name], start[name], rtol=0, atol=1e-20, msg=name)
+    # without init_from the same run starts elsewhere
+    assert main(["tts", "train", "--data", str(corpus), "--out", str(tmp_path / "fresh"),
+                 "--max-steps", "1", "--set", "model.name=tacotron2_tiny",
+                 "trainer.progress_bar=false", "optim.lr=1e-30"]) == 0  # fmt: skip
+    fresh = dict(load_acoustic_model(tmp_path / "fresh" / "model")[0].named_parameters())
+    assert not torch.equal(fresh["embedding.weight"], start["embedding.weight"])
+
+
+def test_fine_tune_refuses_a_folder_that_does_not_fit(corpus, tiny_model, tmp_path,
+                                                      one_line_error):  # fmt: skip
+    base = ["tts", "train", "--data", str(corpus), "--out", str(tmp_path / "r"),
+            "--max-steps", "1", "--set", "model.name=tacotron2_tiny"]  # fmt: skip
+    # another reading of text with the same symbols (eSpeak NG's British English): a shape
+    # check cannot see it, so the text processors are compared
+    assert main([*base, f"model.init_from={tiny_model}", "data.text_mode=phonemes",
+                 "data.voice=en-gb"]) == 2  # fmt: skip
+    message = one_line_error(prefix=None)
+    assert "voice='en-us'" in message and "voice='en-gb'" in message
+    # another vocabulary size (eSpeak IPA: 61 symbols, not 79): the embedding's shape is named
+    assert main([*base, f"model.init_from={tiny_model}", "data.text_mode=espeak"]) == 2
+    assert "'embedding.weight' is (79," in one_line_error(prefix=None)
+    # another architecture
+    other = tmp_path / "gpt"
+    create_model("gpt_tiny").save_pretrained(other)
+    assert main([*base, f"model.init_from={other}"]) == 2
+    assert "holds a 'gpt' model, not 'tacotron2'" in one_line_error(prefix=None)
+    # another analysis (64 mel bands, not 80)
+    config = create_model("tacotron2_tiny").audio_config
+    wide = tmp_path / "wide"
+    narrow = AudioConfig(**{**config.to_dict(), "n_mels": 64})
+    create_model("tacotron2_tiny", audio_config=narrow, num_symbols=79).save_pretrained(wide)
+    assert main([*base, f"model.init_from={wide}", "data.text_mode=phonemes"]) == 2
+    assert "analyses audio as" in one_line_error(prefix=None)
+    assert main([*base, "model.init_from=no/such/folder"]) == 2
+    assert "model.init_from='no/such/folder' is neither" in one_line_error(prefix=None)
+    assert not (tmp_path / "r" / "checkpoints").exists()

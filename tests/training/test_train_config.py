@@ -130,3 +130,16 @@ def test_invalid_yaml_and_non_mapping(tmp_path):
 
 def test_empty_file_means_defaults(tmp_path):
     assert load_config(_write(tmp_path, "# nothing\n")) == DEFAULTS
+
+
+def test_init_from_is_checked_before_any_work(tmp_path):
+    """``model.init_from`` names a folder or a shipped model; a staged recipe refuses it."""
+    from synesthesia.training.scene import SCENE_DEFAULTS, SCENE_TASK
+    from synesthesia.training.task import train
+
+    assert load_config(defaults=LM_DEFAULTS)["model"]["init_from"] is None
+    with pytest.raises(ParameterError, match=r"model.init_from='nowhere' is neither"):
+        load_config(overrides=["model.init_from=nowhere"], defaults=LM_DEFAULTS)
+    config = load_config(overrides=["model.init_from=tts_espeak"], defaults=SCENE_DEFAULTS)
+    with pytest.raises(ParameterError, match="trains in stages"):
+        train(SCENE_TASK, config)

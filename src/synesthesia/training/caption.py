@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 #: defaults of ``synesthesia caption train``
 CAPTION_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
 CAPTION_DEFAULTS["out_dir"] = "runs/caption"
-CAPTION_DEFAULTS["model"] = {"name": "sat_tiny", "kwargs": {}}
+CAPTION_DEFAULTS["model"].update(name="sat_tiny", kwargs={})
 CAPTION_DEFAULTS["data"] = {
     "source": "digit_strips",
     "batch_size": 32,

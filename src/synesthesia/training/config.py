@@ -10,7 +10,7 @@ Example::
     seed: 0
     out_dir: runs/lm            # checkpoints/, logs/ and model/ (the exported model) go here
     resume: auto                # auto | never | PATH/TO/some.ckpt
-    model: {name: gpt_tiny, kwargs: {}}
+    model: {name: gpt_tiny, kwargs: {}, init_from: null}   # init_from: fine-tune a model folder
     data: {...}                 # task-specific
     optim: {lr: 3.0e-4, weight_decay: 0.01, betas: [0.9, 0.95], warmup_steps: 100,
             scheduler: cosine}
@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "out_dir": "runs/train",
     "resume": "auto",
-    "model": {"name": None, "kwargs": {}},
+    "model": {"name": None, "kwargs": {}, "init_from": None},
     "data": {},
     "optim": {
         "lr": 3.0e-4,
@@ -130,6 +130,10 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "resume": (lambda v: isinstance(v, str) and bool(v), "must be 'auto', 'never' or a path"),
     "model.name": (_optional(lambda v: isinstance(v, str)), "must be a registered model name"),
     "model.kwargs": (lambda v: isinstance(v, dict), "must be a mapping"),
+    "model.init_from": (
+        _optional(lambda v: isinstance(v, str) and bool(v)),
+        "must be a model folder or the name of a shipped model",
+    ),
     "data": (lambda v: isinstance(v, dict), "must be a mapping"),
     "optim.lr": (lambda v: _is_number(v) and v > 0, "must be a positive number"),
     "optim.weight_decay": (lambda v: _is_number(v) and v >= 0, "must be a number >= 0"),
@@ -275,6 +279,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         ParameterError: naming the first bad key, its value and the rule.
     """
     _coerce_floats(config)
+    config["model"].setdefault("init_from", None)
     for dotted, (rule, message) in RULES.items():
         node: Any = config
         for part in dotted.split("."):
@@ -288,6 +293,16 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         from synesthesia.training.fit import check_checkpoint
 
         check_checkpoint(Path(resume))
+    if config["model"]["init_from"] is not None:  # a typo fails now, not after the data work
+        from synesthesia.pipelines.pretrained import list_pretrained, resolve_model
+
+        try:
+            resolve_model(config["model"]["init_from"], default="")
+        except ParameterError:
+            raise ParameterError(
+                f"config model.init_from={config['model']['init_from']!r} is neither a model "
+                f"folder nor a shipped model; shipped: {list_pretrained()}"
+            ) from None
     trainer = config["trainer"]
     if trainer["max_steps"] is None and trainer["max_epochs"] is None:
         raise ParameterError(
@@ -317,6 +332,7 @@ def load_config(
         ParameterError: missing/invalid file, unknown key, bad override or bad value.
     """
     config = copy.deepcopy(dict(defaults)) if defaults is not None else default_config()
+    config["model"].setdefault("init_from", None)  # a task's preset may leave it out
     if path is not None:
         _merge(config, _read_yaml(path))
     apply_overrides(config, overrides)

@@ -55,15 +55,15 @@ log = logging.getLogger(__name__)
 #: defaults of the spoken ↔ handwritten digits recipe (configs/embed/spoken_digits.yaml)
 EMBED_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
 EMBED_DEFAULTS["out_dir"] = "runs/embed"
-EMBED_DEFAULTS["model"] = {
-    "name": "dual_encoder_small",
-    "kwargs": {
+EMBED_DEFAULTS["model"].update(
+    name="dual_encoder_small",
+    kwargs={
         "n_mels": 32,
         "audio_channels": [16, 32, 64],
         "image_channels": [16, 32, 64],
         "image_in_channels": 1,
     },
-}
+)
 EMBED_DEFAULTS["data"] = {
     "train_voices": None,  # None: synesthesia.data.spoken_digits.TRAIN_VOICES
     "val_voices": None,  # None: TEST_VOICES (held out)

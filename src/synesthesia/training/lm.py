@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 #: defaults of ``synesthesia lm train`` (configs/lm/tiny.yaml spells them out)
 LM_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
 LM_DEFAULTS["out_dir"] = "runs/lm"
-LM_DEFAULTS["model"] = {"name": "gpt_tiny", "kwargs": {}}
+LM_DEFAULTS["model"].update(name="gpt_tiny", kwargs={})
 LM_DEFAULTS["data"] = {
     "text_path": None,
     "tokenizer": "char",

@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 #: defaults of the synthetic-scenes recipe (configs/scene/synthetic.yaml)
 SCENE_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
 SCENE_DEFAULTS["out_dir"] = "runs/scene"
-SCENE_DEFAULTS["model"] = {"name": "scene_student_small", "kwargs": {}}
+SCENE_DEFAULTS["model"].update(name="scene_student_small", kwargs={})
 SCENE_DEFAULTS["data"] = {
     "sample_rate": 8000,
     "duration": 1.0,

@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 #: defaults of the synthetic recipe (configs/speech2face/synthetic.yaml)
 SPEECH2FACE_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
 SPEECH2FACE_DEFAULTS["out_dir"] = "runs/speech2face"
-SPEECH2FACE_DEFAULTS["model"] = {"name": "voice_encoder_small", "kwargs": {}}
+SPEECH2FACE_DEFAULTS["model"].update(name="voice_encoder_small", kwargs={})
 SPEECH2FACE_DEFAULTS["data"] = {
     "root": None,  # a VoxCeleb-style tree (identity/clip.wav + identity/face.jpg)
     "csv": None,  # or an AVSpeech-style list (clip,face[,identity,split])

@@ -11,6 +11,7 @@ that owns the exported folder. :func:`train` does what is the same for every one
     task.data_module(config, data)     (the data; may probe the model preset first)
     task.model_kwargs(config, data, module)  (vocab_size, n_mels ... from the data)
     seed, build task.system            (its initialisation is reproducible)
+    model.init_from                    (fine-tuning: start from a trained folder's weights)
     fit(system, module, config)        (checkpoints, resume, export of out_dir/model)
 
 The export writes ``model.save_pretrained`` and then ``module.export(directory)``, which each
@@ -24,8 +25,10 @@ thin CLI file (``cli/_train.add_train_command``); see ``docs/architecture.md``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -33,7 +36,9 @@ import lightning as L
 from synesthesia.errors import ParameterError
 from synesthesia.training.fit import check_resume, fit
 
-__all__ = ["Task", "train"]
+__all__ = ["Task", "init_weights", "train"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,9 @@ class Task:
         announce: ``(system, module, config) → None``: logs what is being trained.
         stages: ``config → [config of each fit]`` whose resume checkpoints are checked first.
         run: replaces the single fit: ``(config, data, callbacks) → result``.
+        check_init: ``(folder, module) → None``: refuses a ``model.init_from`` folder whose
+            extra files (text processor, tokenizer ...) contradict the data module's (the
+            weights' shapes and the AudioConfig are checked for every task).
     """
 
     name: str
@@ -74,6 +82,7 @@ class Task:
     announce: Callable[[Any, Any, dict[str, Any]], None] | None = None
     stages: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     run: Callable[[dict[str, Any], dict[str, Any], Sequence[Any]], Any] | None = None
+    check_init: Callable[[Path, Any], None] | None = None
 
 
 def _data_section(task: Task, config: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +113,51 @@ def _check_endless(task: Task, config: dict[str, Any]) -> None:
         )
 
 
+def init_weights(model: Any, folder: str | Path) -> Path:
+    """Copy a trained model folder's weights into ``model`` (fine-tuning's starting point).
+
+    Args:
+        model: the freshly built network (``system.model``).
+        folder: a model folder or the name of a shipped model.
+
+    Returns:
+        The folder the weights came from.
+
+    Raises:
+        ParameterError: another architecture, another AudioConfig, or a tensor whose name or
+            shape differs (e.g. another vocabulary size): the first difference is named.
+    """
+    from synesthesia.models.base import load_pretrained
+    from synesthesia.pipelines.pretrained import resolve_model
+
+    path = resolve_model(folder, default="")
+    source = load_pretrained(path)
+    if source.architecture != model.architecture:
+        raise ParameterError(
+            f"model.init_from={str(folder)!r} holds a {source.architecture!r} model, not "
+            f"{model.architecture!r}"
+        )
+    ours, theirs = getattr(model, "audio_config", None), getattr(source, "audio_config", None)
+    if ours != theirs:
+        raise ParameterError(
+            f"model.init_from={str(folder)!r} analyses audio as {theirs}, the config as {ours}"
+        )
+    target, state = model.state_dict(), source.state_dict()
+    for name in sorted(set(target) | set(state)):
+        if name not in target or name not in state:
+            raise ParameterError(
+                f"model.init_from={str(folder)!r} does not fit the config's model: tensor "
+                f"{name!r} is only in {'the folder' if name in state else 'the config'}"
+            )
+        if target[name].shape != state[name].shape:
+            raise ParameterError(
+                f"model.init_from={str(folder)!r} does not fit the config's model: {name!r} is "
+                f"{tuple(state[name].shape)} there, {tuple(target[name].shape)} here"
+            )
+    model.load_state_dict(state)
+    return path
+
+
 def train(task: Task, config: dict[str, Any], *, callbacks: Sequence[Any] = ()) -> Any:
     """Train ``task`` as ``config`` says and export its model folder.
 
@@ -120,6 +174,11 @@ def train(task: Task, config: dict[str, Any], *, callbacks: Sequence[Any] = ()) 
     for stage in task.stages(config) if task.stages else [config]:
         check_resume(stage)  # a damaged checkpoint fails now, not after the data work
     data = _data_section(task, config)
+    if task.run is not None and config["model"].get("init_from") is not None:
+        raise ParameterError(
+            f"model.init_from={config['model']['init_from']!r}: the {task.name} recipe trains "
+            "in stages and cannot start from one model folder"
+        )
     if task.run is not None:
         return task.run(config, data, callbacks)
     system_kwargs = task.system_kwargs(config, data) if task.system_kwargs else {}
@@ -138,6 +197,12 @@ def train(task: Task, config: dict[str, Any], *, callbacks: Sequence[Any] = ()) 
         raise ParameterError(
             f"model.name={name!r} does not build as {task.role} with {kwargs}: {exc}"
         ) from None
+    init_from = config["model"].get("init_from")
+    if init_from is not None:
+        folder = init_weights(system.model, init_from)
+        if task.check_init is not None:
+            task.check_init(folder, datamodule)
+        log.info("starting from the weights of %s", folder)
     if task.announce is not None:
         task.announce(system, datamodule, config)
     return fit(system, datamodule, config, callbacks=list(callbacks))

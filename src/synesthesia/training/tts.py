@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 #: defaults of ``synesthesia tts train`` (configs/tts/espeak.yaml spells them out)
 TTS_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
 TTS_DEFAULTS["out_dir"] = "runs/tts"
-TTS_DEFAULTS["model"] = {"name": "tacotron2_tiny", "kwargs": {}}
+TTS_DEFAULTS["model"].update(name="tacotron2_tiny", kwargs={})
 TTS_DEFAULTS["data"] = {
     "root": None,
     "text_mode": "phonemes",
@@ -455,6 +455,23 @@ def _announce(system: TTSSystem, datamodule: TTSDataModule, config: dict[str, An
     )  # fmt: skip
 
 
+def _check_init(folder: Path, datamodule: TTSDataModule) -> None:
+    """A fine-tuned voice reads text as its starting point did: same mode, voice, symbols."""
+    from synesthesia.text import TextProcessor
+
+    path = folder / TEXT_PROCESSOR_NAME
+    if not path.is_file():
+        raise ParameterError(f"model.init_from={str(folder)!r} has no {TEXT_PROCESSOR_NAME}")
+    theirs, ours = TextProcessor.load(path), datamodule.text_processor
+    same = (theirs.mode, theirs.voice) == (ours.mode, ours.voice)
+    if not same or theirs.symbol_table != ours.symbol_table:
+        raise ParameterError(
+            f"model.init_from={str(folder)!r} reads text as mode={theirs.mode!r} "
+            f"voice={theirs.voice!r} ({len(theirs.symbol_table)} symbols); the config as "
+            f"mode={ours.mode!r} voice={ours.voice!r} ({len(ours.symbol_table)} symbols)"
+        )
+
+
 #: the text-to-speech task (``synesthesia tts train``; pipeline: :class:`TextToSpeech`)
 TTS_TASK = Task(
     name="tts",
@@ -466,6 +483,7 @@ TTS_TASK = Task(
     system_kwargs=_system_kwargs,
     endless=("text-to-speech trains on an endless stream of batches", ""),
     announce=_announce,
+    check_init=_check_init,
 )
 
 

@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 #: defaults of ``synesthesia vocoder train`` (configs/vocoder/tiny.yaml spells them out)
 VOCODER_DEFAULTS: dict[str, Any] = copy.deepcopy(DEFAULTS)
 VOCODER_DEFAULTS["out_dir"] = "runs/vocoder"
-VOCODER_DEFAULTS["model"] = {"name": "wavenet_tiny", "kwargs": {}}
+VOCODER_DEFAULTS["model"].update(name="wavenet_tiny", kwargs={})
 VOCODER_DEFAULTS["data"] = {
     "root": None,
     "train_split": "train",
