@@ -7,13 +7,16 @@ shipped ``tts_espeak`` model or ``--model DIR``:
 * acoustic model: text processing + Tacotron 2 decoding until the stop token, batch 1
   (sentence by sentence) and batch 8;
 * whole pipeline with our Griffin-Lim (32 iterations, momentum 0.99): text → waveform;
+* with ``--vocoder`` (``wavenet``: the WaveNet shipped for the voice, or a WaveNet folder):
+  the whole pipeline through that WaveNet (text → log-mel → samples, one at a time);
 * reference in the same process: librosa's Griffin-Lim
   (``librosa.feature.inverse.mel_to_audio``, 32 iterations, momentum 0.99) on the same
   predicted mels, alone.
 
 Targets (issue 7, 2 CPU cores): acoustic RTF <= 0.05 at batch 1; pipeline RTF <= 0.2.
 
-    python benchmarks/tts.py [--model DIR] [--sentences 16] [--threads 2]
+    python benchmarks/tts.py [--model DIR|NAME] [--vocoder wavenet|DIR] [--sentences 16] \
+        [--threads 2]
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -41,7 +43,13 @@ def _timed(function, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None, help="acoustic model folder")
+    parser.add_argument("--model", default=None, help="acoustic model folder or shipped voice")
+    parser.add_argument(
+        "--vocoder",
+        default=None,
+        help="also time the pipeline through this "
+        "WaveNet ('wavenet': the one shipped for the voice, or a folder)",
+    )
     parser.add_argument("--sentences", type=int, default=16, help="test sentences (half GRID)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (median)")
@@ -85,6 +93,13 @@ def main() -> None:
               f"{'<= 0.05' if batch == 1 else ''}")  # fmt: skip
         print(f"pipeline (our Griffin-Lim), batch {batch:<2} {pipeline:7.4f}  <= 0.2")
     print(f"our Griffin-Lim alone (32 it)      {ours_gl:7.4f}")
+    if args.vocoder is not None:
+        wavenet = TextToSpeech.from_pretrained(args.model, vocoder=args.vocoder)
+        wavenet.batch(texts[:1])  # warm-up (numba compilation)
+        seconds_wn = _timed(lambda: wavenet.batch(texts), 1)
+        print(f"pipeline (WaveNet), batch 8        {seconds_wn / seconds:7.4f}  (one run)")
+        alone = _timed(lambda: wavenet.vocode(mels), 1)
+        print(f"WaveNet alone                      {alone / seconds:7.4f}  (one run)")
     print(f"librosa Griffin-Lim alone (32 it)  {reference:7.4f}  ({reference / ours_gl:.1f}x ours)")
 
 

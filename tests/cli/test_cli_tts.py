@@ -221,9 +221,9 @@ def test_fine_tune_refuses_a_folder_that_does_not_fit(corpus, tiny_model, tmp_pa
     # another reading of text with the same symbols (eSpeak NG's British English): a shape
     # check cannot see it, so the text processors are compared
     assert main([*base, f"model.init_from={tiny_model}", "data.text_mode=phonemes",
-                 "data.voice=en-gb"]) == 2  # fmt: skip
+                 "data.voice=en-gb-x-rp"]) == 2  # fmt: skip
     message = one_line_error(prefix=None)
-    assert "voice='en-us'" in message and "voice='en-gb'" in message
+    assert "voice='en-us'" in message and "voice='en-gb-x-rp'" in message
     # another vocabulary size (eSpeak IPA: 61 symbols, not 79): the embedding's shape is named
     assert main([*base, f"model.init_from={tiny_model}", "data.text_mode=espeak"]) == 2
     assert "'embedding.weight' is (79," in one_line_error(prefix=None)

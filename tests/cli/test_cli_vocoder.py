@@ -223,3 +223,16 @@ def test_synthesize_does_not_import_lightning(tiny_model, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads((tiny_model / "config.json").read_text())["architecture"] == "wavenet"
+
+
+def test_model_and_griffin_lim_choice_is_one_line(tiny_model, tmp_path, one_line_error):
+    path = tmp_path / "m.npy"
+    save_mel(path, torch.randn(20, 6) - 4.0, create_model("wavenet_tiny").audio_config)
+    out = tmp_path / "o.wav"
+    assert main(["vocoder", "synthesize", str(path), "--model", str(tiny_model),
+                 "--griffin-lim", "-o", str(out)]) == 2  # fmt: skip
+    assert "not both" in one_line_error(prefix=None)
+    assert main(["vocoder", "synthesize", str(path), "--model", "no_such_vocoder",
+                 "-o", str(out)]) == 2  # fmt: skip
+    assert "--model='no_such_vocoder' is neither a WaveNet folder" in one_line_error(prefix=None)
+    assert not out.exists()

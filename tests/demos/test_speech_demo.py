@@ -1,9 +1,10 @@
-"""The "Text-to-speech" demo section speaks two held-out sentences with the shipped voice."""
+"""The "Text-to-speech" demo section speaks two held-out sentences with each shipped voice,
+beside the teacher each voice learnt from."""
 
 from synesthesia.data.espeak_corpus import reference_voice
 from synesthesia.demos import SECTIONS
-from synesthesia.demos.speech import SHIPPED, run
-from synesthesia.pipelines.pretrained import pretrained_path
+from synesthesia.demos.speech import VOICES, run, shipped_voices
+from synesthesia.pipelines.pretrained import DEFAULT_VOICE, list_pretrained, pretrained_path
 from synesthesia.viz.report import Report
 
 
@@ -11,16 +12,29 @@ def test_section_is_registered():
     assert SECTIONS["speech"] == ("Text-to-speech", "synesthesia.demos.speech:run")
 
 
+def test_every_shipped_voice_is_played_default_first():
+    voices = shipped_voices()
+    assert voices[0] == DEFAULT_VOICE and "tts_espeak" in voices
+    assert set(voices) == set(VOICES) & set(list_pretrained())
+
+
 def test_speech_section_fills_the_report(tmp_path, one_torch_thread):
     report = Report("test")
     report.section("Text-to-speech")
     run(report, workdir=tmp_path, seed=0)
     html = report.render()
-    assert html.count("<audio") == 4 and html.count("data:image/png") == 2
+    voices = shipped_voices()
+    # per voice: two sentences, each by the voice and by its teacher; one figure
+    assert html.count("<audio") == 4 * len(voices)
+    assert html.count("data:image/png") == len(voices)
     assert "real-time factor" in html and "judge transcript" in html
-    # eSpeak's side speaks with the voice the shipped model was trained on
-    speaker = reference_voice(pretrained_path(SHIPPED))
-    assert speaker is not None and f"({speaker['voice']}, configs/tts" in html
+    # the eSpeak voice's teacher speaks with the eSpeak NG voice it was trained on
+    speaker = reference_voice(pretrained_path("tts_espeak"))
+    assert (
+        speaker is not None and f"eSpeak NG {speaker['voice']}, the teacher of tts_espeak" in html
+    )
     names = sorted(p.name for p in (tmp_path / "audio").iterdir())
-    assert names == ["speech_general_espeak.wav", "speech_general_tts.wav",
-                     "speech_grid_espeak.wav", "speech_grid_tts.wav"]  # fmt: skip
+    assert names == sorted(
+        f"speech_{voice}_{tag}_{kind}.wav"
+        for voice in voices for tag in ("grid", "general") for kind in ("teacher", "tts")
+    )  # fmt: skip

@@ -90,7 +90,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("input", type=Path, help="IN.wav (any audio file) or MEL.npy")
     s.add_argument("-o", "--output", required=True, type=Path, help="output audio file (.wav)")
-    s.add_argument("--model", type=Path, default=None, help="WaveNet model folder")
+    s.add_argument(
+        "--model",
+        default=None,
+        help="WaveNet model folder or a shipped vocoder's name (default: the WaveNet shipped "
+        "for the default voice, when the package has one)",
+    )
     s.add_argument(
         "--temperature", type=float, default=1.0, help="sampling temperature > 0 (default 1.0)"
     )
@@ -186,8 +191,23 @@ def synthesize(args: argparse.Namespace) -> int:
 
     if not args.temperature > 0:
         raise ParameterError(f"--temperature={args.temperature} must be > 0")
-    if args.griffin_lim == (args.model is not None):
-        raise ParameterError("give either --model DIR or --griffin-lim (exactly one)")
+    if args.griffin_lim and args.model is not None:
+        raise ParameterError("give either --model DIR or --griffin-lim, not both")
+    if not args.griffin_lim:
+        from synesthesia.pipelines.pretrained import (
+            DEFAULT_VOICE,
+            SHIPPED_VOCODERS,
+            resolve_model,
+        )
+
+        if args.model is None and DEFAULT_VOICE not in SHIPPED_VOCODERS:
+            raise ParameterError("no WaveNet ships with this package: give --model DIR or "
+                                 "--griffin-lim")  # fmt: skip
+        try:
+            folder = resolve_model(args.model, default=SHIPPED_VOCODERS.get(DEFAULT_VOICE, ""))
+        except ParameterError:
+            raise ParameterError(f"--model={args.model!r} is neither a WaveNet folder nor a "
+                                 "shipped vocoder") from None  # fmt: skip
     check_output_file(args.output, flag="--output", suffixes=audio_suffixes(), written_as="audio")
     if args.griffin_lim:
         if args.n_iter <= 0:
@@ -204,7 +224,7 @@ def synthesize(args: argparse.Namespace) -> int:
         )
         what = f"Griffin-Lim, {args.n_iter} iterations"
     else:
-        model = load_vocoder(args.model)
+        model = load_vocoder(folder)
         config = model.audio_config
         given = _audio_config(args)
         if given is not None:

@@ -1,11 +1,13 @@
 """The lecture's chain, end to end, on the shipped models (demo section "The chain").
 
-image → caption with per-word attention (``caption_digits``) → the caption spoken
-(``tts_espeak`` + Griffin-Lim or a WaveNet) → its waveform, power spectrum, spectrogram and
-mel → the scene the sound suggests (``scene_synthetic``) → the handwritten digits it retrieves
-(``embed_digits``: each spoken word alone, and the whole clip) → a face from the voice, when a
-Speech2Face model is at hand (the shipped ``speech2face_synthetic`` when the package has it, or
-a folder given to :meth:`Chain.from_pretrained`).
+image → caption with per-word attention (``caption_digits``) → the caption spoken (the default
+voice, :data:`~synesthesia.pipelines.pretrained.DEFAULT_VOICE`, through Griffin-Lim or a
+WaveNet: the one shipped for that voice, if any, and any given by name) → its waveform, power
+spectrum, spectrogram and mel → the scene the sound suggests (``scene_synthetic``) → the
+handwritten digits it retrieves (``embed_digits``: each spoken word alone, and the whole clip)
+→ a face from the voice, when a Speech2Face model is at hand (the shipped
+``speech2face_synthetic`` when the package has it, or a folder given to
+:meth:`Chain.from_pretrained`).
 
 A chain may start later: typed text is spoken instead of the caption, and an uploaded clip
 replaces the speech for the sound stages. Every stage is a pipeline call (the same ones the
@@ -128,9 +130,11 @@ class Chain:
         face: str | os.PathLike | None = None,
         griffin_lim_iters: int = 32,
     ) -> Chain:
-        """Load the shipped models; ``vocoders`` adds WaveNet folders by name; ``gallery`` is a
-        folder of images (default: the shipped ten handwritten digits); ``face`` a Speech2Face
-        folder (default: the shipped :data:`FACE_MODEL` when the package has one, else none)."""
+        """Load the shipped models: the default voice through Griffin-Lim and, when one ships
+        for it, its WaveNet (as ``"wavenet"``); ``vocoders`` adds WaveNet folders by name;
+        ``gallery`` is a folder of images (default: the shipped ten handwritten digits);
+        ``face`` a Speech2Face folder (default: the shipped :data:`FACE_MODEL` when the package
+        has one, else none)."""
         from synesthesia.pipelines import (
             AudioImageRetriever,
             ImageCaptioner,
@@ -139,17 +143,21 @@ class Chain:
             list_pretrained,
             pretrained_path,
         )
+        from synesthesia.pipelines.pretrained import DEFAULT_VOICE, SHIPPED_VOCODERS
         from synesthesia.pipelines.retrieval import list_media
         from synesthesia.pipelines.scene import SceneClassifier
         from synesthesia.pipelines.speech2face import Speech2Face
         from synesthesia.pipelines.tts import load_acoustic_model
         from synesthesia.pipelines.vocoder import load_vocoder
 
-        acoustic, processor = load_acoustic_model(pretrained_path("tts_espeak"))
+        acoustic, processor = load_acoustic_model(pretrained_path(DEFAULT_VOICE))
         voices = {
             GRIFFIN_LIM: TextToSpeech(acoustic, processor, griffin_lim_iters=griffin_lim_iters)
         }
-        for name, folder in (vocoders or {}).items():
+        vocoders = dict(vocoders or {})
+        if DEFAULT_VOICE in SHIPPED_VOCODERS:
+            vocoders.setdefault("wavenet", pretrained_path(SHIPPED_VOCODERS[DEFAULT_VOICE]))
+        for name, folder in vocoders.items():
             voices[str(name)] = TextToSpeech(acoustic, processor, vocoder=load_vocoder(folder))
         folder = asset_path("embed_digits/query_seven.wav").parent / "gallery"
         if face is None and FACE_MODEL in list_pretrained():

@@ -212,9 +212,7 @@ def _pocketsphinx():
     try:
         import pocketsphinx
     except ImportError:
-        raise ParameterError(
-            "pocketsphinx is not available: pip install pocketsphinx"
-        ) from None
+        raise ParameterError("pocketsphinx is not available: pip install pocketsphinx") from None
     return pocketsphinx
 
 
