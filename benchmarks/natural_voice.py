@@ -40,7 +40,7 @@ import torch
 from synesthesia.data.engines import get_engine
 from synesthesia.data.sentences import heldout_sentences, transcript_words
 from synesthesia.functional.mu_law import mu_law_decode, mu_law_encode
-from synesthesia.io import save_audio
+from synesthesia.io import resample, save_audio
 from synesthesia.io.espeak import EspeakSynthesizer
 from synesthesia.metrics.alignment import diagonality
 from synesthesia.metrics.intelligibility import (
@@ -55,12 +55,11 @@ from synesthesia.pipelines.vocoder import griffin_lim_from_log_mel, load_vocoder
 
 
 def _resample(waveform: np.ndarray, rate: int, target: int) -> torch.Tensor:
-    import soxr
-
-    if rate != target:
-        waveform = soxr.resample(waveform.astype(np.float64), rate, target, quality="HQ")
-    # resampling overshoots full scale by a few thousandths; clip as the corpus's WAVs do
-    return torch.from_numpy(np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0))
+    """An engine's float audio at the models' rate, float32, clipped to full scale (resampling
+    overshoots it by a few thousandths; the corpus's 16-bit WAVs clip the same way)."""
+    audio = torch.from_numpy(np.asarray(waveform, dtype=np.float64))
+    audio = resample(audio, orig_sample_rate=rate, target_sample_rate=target)
+    return audio.float().clamp(-1.0, 1.0)
 
 
 def _pesq_stoi(reference: torch.Tensor, estimate: torch.Tensor, rate: int) -> tuple[float, float]:

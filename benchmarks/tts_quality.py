@@ -31,7 +31,7 @@ import torch
 from synesthesia.data.espeak import EspeakSynthesizer
 from synesthesia.data.espeak_corpus import reference_voice
 from synesthesia.data.sentences import heldout_sentences, transcript_words
-from synesthesia.io import save_audio
+from synesthesia.io import resample, save_audio
 from synesthesia.metrics.intelligibility import (
     grid_grammar,
     transcribe,
@@ -42,14 +42,6 @@ from synesthesia.metrics.mcd import dtw_log_mel_l1, mel_cepstral_distortion
 from synesthesia.pipelines.pretrained import pretrained_path
 from synesthesia.pipelines.tts import TextToSpeech
 from synesthesia.pipelines.vocoder import log_mel
-
-
-def _resample(waveform: torch.Tensor, rate: int, target: int) -> torch.Tensor:
-    import soxr
-
-    if rate == target:
-        return waveform
-    return torch.from_numpy(soxr.resample(waveform.numpy(), rate, target, quality="HQ"))
 
 
 def main() -> None:
@@ -108,7 +100,7 @@ def main() -> None:
         espeak = []
         for s in sentences:
             waveform, espeak_rate = synth.synthesize(s.normalized, **speaker)
-            espeak.append(_resample(waveform, espeak_rate, rate))
+            espeak.append(resample(waveform, orig_sample_rate=espeak_rate, target_sample_rate=rate))
         outputs = {"espeak": (espeak, None, 0.0)}
         start = time.perf_counter()
         torch.manual_seed(0)  # pre-net dropout: each set's draws independent of the others
