@@ -129,9 +129,10 @@ def evaluate(args: argparse.Namespace) -> int:
     )
     waveform = data.waveform
     if args.channel == "telephone":
+        from synesthesia.functional.attention import lengths_to_mask
         from synesthesia.functional.telephone import telephone_channel
 
-        inside = torch.arange(waveform.shape[-1]) < data.waveform_lengths[:, None]
+        inside = lengths_to_mask(data.waveform_lengths, max_length=waveform.shape[-1])
         waveform = telephone_channel(waveform, sample_rate=data.sample_rate) * inside
     with torch.no_grad():
         audio = retriever.embed_waveforms(

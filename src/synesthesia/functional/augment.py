@@ -22,6 +22,7 @@ import torch
 
 from synesthesia.errors import ParameterError
 from synesthesia.functional._checks import check_finite, check_float_tensor, check_positive_int
+from synesthesia.functional.attention import lengths_to_mask
 
 __all__ = [
     "add_noise",
@@ -51,8 +52,7 @@ def _length_mask(lengths: torch.Tensor | None, like: torch.Tensor, name: str) ->
         )
     if lengths.numel() and (int(lengths.min()) < 0 or int(lengths.max()) > total):
         raise ParameterError(f"{name}={lengths.tolist()} must lie in [0, T={total}]")
-    steps = torch.arange(total, device=like.device)
-    mask = (steps < lengths.to(like.device)[:, None]).to(like.dtype)  # (B, T)
+    mask = lengths_to_mask(lengths, max_length=total, device=like.device).to(like.dtype)  # (B, T)
     return mask.reshape(mask.shape[0], *([1] * (like.dim() - 2)), total)
 
 

@@ -36,6 +36,7 @@ from torch import Tensor
 
 from synesthesia.data.speech2face import FaceVoiceSet, collate_clips
 from synesthesia.errors import ParameterError
+from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.metrics.retrieval import retrieval_metrics
 
 __all__ = ["speech2face_scores", "predict_voice_features"]
@@ -65,7 +66,7 @@ def _voice_descriptors(model: Any, clips: list[Tensor], batch_size: int = 32) ->
         waveform, lengths = collate_clips(clips[start : start + batch_size])
         mel = encoder.log_mel(waveform)  # (B, M, N)
         frames = encoder.frame_lengths(lengths).clamp(min=1, max=mel.shape[-1])
-        mask = (torch.arange(mel.shape[-1])[None] < frames[:, None]).to(mel.dtype)[:, None]
+        mask = lengths_to_mask(frames, max_length=mel.shape[-1]).to(mel.dtype)[:, None]
         count = mask.sum(-1)
         mean = (mel * mask).sum(-1) / count
         std = (((mel - mean[..., None]) ** 2 * mask).sum(-1) / count).sqrt()

@@ -27,6 +27,7 @@ from torch import nn
 
 from synesthesia import functional as AF
 from synesthesia.errors import ParameterError
+from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.functional.augment import babble_noise, pink_noise, white_noise
 from synesthesia.functional.telephone import CODECS
 from synesthesia.functional.vtlp import vtlp_waveform
@@ -281,7 +282,7 @@ class TelephoneChannel(Augmentation):
             rows = torch.tensor([c == codec for c in codecs], device=x.device)
             out[rows] = AF.telephone_channel(x[rows], sample_rate=self.sample_rate, codec=codec)
         if lengths is not None:
-            out = out * (torch.arange(x.shape[-1], device=x.device) < lengths[:, None].to(x.device))
+            out = out * lengths_to_mask(lengths, max_length=x.shape[-1], device=x.device)
         return out, lengths
 
     def extra_repr(self) -> str:
@@ -390,7 +391,7 @@ class VTLP(Augmentation):
             n_fft=self.n_fft,
         )
         if lengths is not None:
-            out = out * (torch.arange(x.shape[-1], device=x.device) < lengths[:, None].to(x.device))
+            out = out * lengths_to_mask(lengths, max_length=x.shape[-1], device=x.device)
         return out, lengths
 
     def extra_repr(self) -> str:
