@@ -6,7 +6,9 @@ sentence the teacher, Piper's ``en_US-joe-medium`` with its default delivery (no
 0.667, noise_w 0.8), speaks it; Piper's noise is drawn inside onnxruntime, so a rerun hears
 another draw of the same voice. Rows:
 
-* ``piper``: the teacher's own audio (the WER every row is compared with);
+* ``piper``: the teacher's own audio (the reference audio of every other row), and ``piper,
+  mean of N takes``: its WER averaged over ``--teacher-draws`` takes of each sentence (the WER
+  every row is compared with; one take's WER moves by a few hundredths from draw to draw);
 * ``piper mu-law``: that audio through 8-bit mu-law (the floor of a mu-law WaveNet);
 * ``piper mel → griffin-lim`` / ``→ wavenet``: the teacher's true log-mel (the models'
   AudioConfig) resynthesised (Griffin-Lim: NNLS inverse mel + 64 iterations) — PESQ-wb and
@@ -140,6 +142,12 @@ def main() -> None:
         default=None,
         help="WaveNet rows on the first N sentences of each set only",
     )
+    parser.add_argument(
+        "--teacher-draws",
+        type=int,
+        default=3,
+        help="Piper takes of each sentence whose WER is averaged (its noise differs every call)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     parser.add_argument("--out-dir", type=Path, default=None, help="write 5 wavs per system")
     args = parser.parse_args()
@@ -173,12 +181,25 @@ def main() -> None:
         references = [transcript_words(s.text) for s in sentences]
         grammar = grid_grammar() if name == "grid" else word_loop_grammar(
             sorted({w for r in references for w in r}))  # fmt: skip
-        teacher = []
-        for text in texts:
-            audio, teacher_rate = piper.synthesize(text, voice="joe")
-            teacher.append(_resample(audio, teacher_rate, rate))
+        draws = []  # Piper draws its noise inside onnxruntime: every call is another take
+        for _ in range(args.teacher_draws):
+            takes = []
+            for text in texts:
+                audio, teacher_rate = piper.synthesize(text, voice="joe")
+                takes.append(_resample(audio, teacher_rate, rate))
+            draws.append(takes)
+        teacher = draws[0]  # the reference audio of every aligned / DTW metric below
         k = len(texts) if args.wavenet_limit is None else min(len(texts), args.wavenet_limit)
-        _score(name, "piper", teacher, references, grammar, rate, table)
+        row = _score(name, "piper", teacher, references, grammar, rate, table)
+        if args.teacher_draws > 1:
+            wers = [row["wer"]] + [
+                word_error_rate(references,
+                                [transcribe(w, rate, grammar=grammar).split() for w in takes])
+                for takes in draws[1:]
+            ]  # fmt: skip
+            table.add({"set": name, "system": f"piper, mean of {len(wers)} takes",
+                       "wer": float(np.mean(wers)), "wer_takes": wers,
+                       "num_sentences": len(texts)})  # fmt: skip
         mulaw = [mu_law_decode(mu_law_encode(t, quantization_channels=256),
                                quantization_channels=256) for t in teacher]  # fmt: skip
         _score(name, "piper mu-law 256", mulaw, references, grammar, rate, table,
