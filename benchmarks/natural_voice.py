@@ -128,9 +128,9 @@ def _score(name, system, waves, references, grammar, rate, table, *, reference_a
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tts", type=Path, required=True, help="natural acoustic model folder")
+    parser.add_argument("--tts", required=True, help="natural voice: a folder or shipped name")
     parser.add_argument("--vocoder", type=Path, default=None, help="natural WaveNet folder")
-    parser.add_argument("--espeak-tts", type=Path, default=None, help="eSpeak-trained "
+    parser.add_argument("--espeak-tts", default=None, help="eSpeak-trained "
                         "acoustic model (default: the shipped tts_espeak)")  # fmt: skip
     parser.add_argument("--no-espeak", action="store_true", help="skip the eSpeak rows")
     parser.add_argument("--cross", action="store_true", help="eSpeak mels through the WaveNet")
