@@ -105,7 +105,7 @@ def test_speak_with_the_shipped_voice(tmp_path, capsys):
     assert rate == 16000 and 0.5 < len(data) / rate < 5.0 and np.abs(data).max() > 0.01
 
 
-@pytest.mark.parametrize("voice", ["tts_espeak"])
+@pytest.mark.parametrize("voice", ["tts_espeak", "tts_natural"])
 def test_speak_with_a_shipped_voice_by_name(voice, tmp_path, capsys):
     wav = tmp_path / "hello.wav"
     assert main(["speak", "Set red by G nine now.", "-o", str(wav), "--model", voice]) == 0

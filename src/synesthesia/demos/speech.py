@@ -52,6 +52,8 @@ def _teacher(folder: Path):
 
 
 def run(report: Report, *, workdir: Path, seed: int) -> None:
+    import torch
+
     from synesthesia.data.sentences import heldout_sentences, transcript_words
     from synesthesia.io import resample, save_audio
     from synesthesia.metrics.intelligibility import (
@@ -91,7 +93,9 @@ def run(report: Report, *, workdir: Path, seed: int) -> None:
             clips = [(f"{name} ({RECIPES.get(name, 'its recipe')})", "tts", speech.waveform)]
             if teacher is not None:
                 audio, teacher_rate = teacher(sentence.normalized)
+                audio = torch.as_tensor(audio, dtype=torch.float32)  # engines give numpy
                 audio = resample(audio, orig_sample_rate=teacher_rate, target_sample_rate=rate)
+                audio = audio.clamp(-1.0, 1.0)
                 clips.insert(0, (f"{teacher_name}, the teacher of {name}", "teacher", audio))
             for speaker, kind, wave in clips:
                 heard = transcribe(wave, rate, grammar=grammar)
