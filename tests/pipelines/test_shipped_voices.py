@@ -34,3 +34,16 @@ def test_shipped_voice_speaks_heldout_commands(voice):
             score = diagonality(alignment[None].double(), torch.tensor([tokens]),
                                 torch.tensor([steps * r]), reduction_factor=r)  # fmt: skip
             assert float(score[0]) >= 0.95, (voice, s.sentences, float(score[0]))
+
+
+def test_the_natural_voice_folder_records_its_teacher_and_recipe():
+    from synesthesia.data.espeak_corpus import reference_voice
+    from synesthesia.pipelines.pretrained import DEFAULT_VOICE, pretrained_path
+
+    directory = pretrained_path("tts_natural")
+    assert reference_voice(directory)["voice"] == "piper:joe"  # the teacher, from corpus.json
+    card = (directory / "README.md").read_text(encoding="utf-8")
+    assert "configs/tts/piper.yaml" in card and "CC0" in card and "GPL-3.0" in card
+    assert sum(p.stat().st_size for p in directory.iterdir()) < 8_000_000
+    # the bar for the default voice is missed on general sentences (model card)
+    assert DEFAULT_VOICE == "tts_espeak" and "not** the default" in card
