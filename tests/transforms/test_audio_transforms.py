@@ -120,6 +120,27 @@ def test_from_config_matches_the_config():
     torch.testing.assert_close(out, plain(x).clamp(min=1e-4).log())
 
 
+def test_inverse_mel_and_griffin_lim_from_config_match_the_functions():
+    """The inversion modules built from an AudioConfig equal the functions given its fields
+    (float64, exact: same calls), and refuse anything but an AudioConfig."""
+    config = AudioConfig(sample_rate=16000, n_fft=512, hop_length=128, win_length=400,
+                         n_mels=40, f_max=7600.0, power=1.0)  # fmt: skip
+    mel = torch.rand(2, 40, 30, dtype=torch.float64) + 0.01
+    magnitude = InverseMel.from_config(config)(mel)
+    expected = AF.inverse_mel(mel, sample_rate=16000, n_fft=512, f_min=0.0, f_max=7600.0,
+                              mel_scale="slaney", norm="slaney", power=1.0)  # fmt: skip
+    torch.testing.assert_close(magnitude, expected, rtol=0, atol=0)
+    waveform = GriffinLim.from_config(config, n_iter=4, seed=3)(magnitude, length=3712)
+    expected = AF.griffin_lim(expected, n_iter=4, momentum=0.99, init="random", seed=3,
+                              n_fft=512, hop_length=128, win_length=400, window="hann",
+                              center=True, pad_mode="reflect", length=3712)  # fmt: skip
+    torch.testing.assert_close(waveform, expected, rtol=0, atol=0)
+    assert InverseMel.from_config(config, n_iter=7).kwargs["n_iter"] == 7
+    for module in (InverseMel, GriffinLim):
+        with pytest.raises(ParameterError, match="must be an AudioConfig"):
+            module.from_config({"n_fft": 512})
+
+
 def test_errors():
     with pytest.raises(ParameterError, match="hop_length=0"):
         Spectrogram(n_fft=256, hop_length=0)

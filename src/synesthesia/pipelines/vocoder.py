@@ -74,33 +74,14 @@ def griffin_lim_from_log_mel(
     Returns:
         (..., T) waveform.
     """
-    import synesthesia.functional as AF
+    from synesthesia.transforms import GriffinLim, InverseMel
 
-    c = audio_config
-    magnitude = AF.inverse_mel(
-        mel.exp(),
-        sample_rate=c.sample_rate,
-        n_fft=c.n_fft,
-        f_min=c.f_min,
-        f_max=c.f_max,
-        mel_scale=c.mel_scale,
-        norm=c.norm,
-        power=c.power,
-    )
-    return AF.griffin_lim(
-        magnitude,
-        n_iter=n_iter,
-        momentum=momentum,
-        init="random",
-        seed=seed,
-        n_fft=c.n_fft,
-        hop_length=c.hop_length,
-        win_length=c.win_length,
-        window=c.window,
-        center=c.center,
-        pad_mode=c.pad_mode,
-        length=(mel.shape[-1] - 1) * c.hop_length if length is None else length,
-    )
+    magnitude = InverseMel.from_config(audio_config)(mel.exp())
+    griffin_lim = GriffinLim.from_config(audio_config, n_iter=n_iter, momentum=momentum,
+                                         init="random", seed=seed)  # fmt: skip
+    if length is None:
+        length = (mel.shape[-1] - 1) * audio_config.hop_length
+    return griffin_lim(magnitude, length=length)
 
 
 def _sidecar(path: Path) -> Path:

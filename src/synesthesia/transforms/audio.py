@@ -347,6 +347,23 @@ class GriffinLim(_Windowed):
         )
         self.n_iter, self.momentum, self.init, self.seed = n_iter, momentum, init, seed
 
+    @classmethod
+    def from_config(cls, config: AudioConfig, **overrides) -> GriffinLim:
+        """The STFT of an :class:`~synesthesia.AudioConfig` (``overrides``: ``n_iter``,
+        ``momentum``, ``init``, ``seed`` or a replaced field)."""
+        if not isinstance(config, AudioConfig):
+            raise ParameterError(f"config={config!r} must be an AudioConfig")
+        kwargs = dict(
+            n_fft=config.n_fft,
+            hop_length=config.hop_length,
+            win_length=config.win_length,
+            window=config.window,
+            center=config.center,
+            pad_mode=config.pad_mode,
+        )
+        kwargs.update(overrides)
+        return cls(**kwargs)
+
     def forward(self, magnitude: torch.Tensor, *, length: int | None = None) -> torch.Tensor:
         return AF.griffin_lim(
             magnitude,
@@ -385,6 +402,24 @@ class InverseMel(nn.Module):
             power=power,
             n_iter=n_iter,
         )
+
+    @classmethod
+    def from_config(cls, config: AudioConfig, **overrides) -> InverseMel:
+        """The mel filterbank and power of an :class:`~synesthesia.AudioConfig` (``overrides``:
+        ``n_iter`` or a replaced field)."""
+        if not isinstance(config, AudioConfig):
+            raise ParameterError(f"config={config!r} must be an AudioConfig")
+        kwargs = dict(
+            sample_rate=config.sample_rate,
+            n_fft=config.n_fft,
+            f_min=config.f_min,
+            f_max=config.f_max,
+            mel_scale=config.mel_scale,
+            norm=config.norm,
+            power=config.power,
+        )
+        kwargs.update(overrides)
+        return cls(**kwargs)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         return AF.inverse_mel(mel, **self.kwargs)
