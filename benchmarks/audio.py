@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import median_time
 
 SAMPLE_RATE = 22050
 N_FFT, HOP, N_MELS, F_MAX = 1024, 256, 80, 8000.0
@@ -168,16 +168,6 @@ def op_input(op: str, x: np.ndarray) -> np.ndarray:
     return magnitude(x) if op == "griffin-lim" else x
 
 
-def median_time(fn, arg, repeats: int) -> float:
-    fn(arg)  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn(arg)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 # -- subprocess probes ---------------------------------------------------------------------
 def _child(mode: str, impl: str, op: str, path: str) -> None:
     x = np.load(path)
@@ -260,8 +250,9 @@ def main() -> None:
         for name, x in inputs.items():
             arg = op_input(op, x)
             reps = max(3, repeats // 3) if op == "griffin-lim" else repeats
-            ref = median_time(reference(op), arg, reps)
-            our = median_time(ours(op), torch.from_numpy(arg), reps)
+            f_ref, f_our, tensor = reference(op), ours(op), torch.from_numpy(arg)
+            ref = median_time(lambda: f_ref(arg), reps)  # noqa: B023 (called right here)
+            our = median_time(lambda: f_our(tensor), reps)  # noqa: B023
             print(f"{op:12s} {name:10s} {ref * 1e3:11.1f} {our * 1e3:9.1f} {ref / our:8.2f}x")
     print("\nfirst call in a fresh process (60 s mono), seconds")
     for op in ("stft", "log-mel", "griffin-lim"):

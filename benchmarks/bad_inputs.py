@@ -43,6 +43,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _timing import markdown_table
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch: forked children stay safe
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
@@ -995,9 +997,7 @@ def table(results: list[Result], *, markdown: bool) -> str:
     rows.append(["**total**" if markdown else "TOTAL", str(len(results)),
                  *(str(total[o]) for o in OUTCOMES)])  # fmt: skip
     if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines)
+        return markdown_table(header, rows)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     return "\n".join(fmt.format(*row) for row in [header, *rows])

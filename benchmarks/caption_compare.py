@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
-import time
 
 import torch
+from _timing import markdown_table, median_time
 
 from synesthesia.data.digit_strips import make_digit_strips
 from synesthesia.demos.captioning import evaluate_on_digit_strips
@@ -38,13 +37,7 @@ def _throughput(model, *, batch_size: int, num_images: int, repeats: int) -> flo
         for batch in batches:
             model.generate(batch, beam_size=3, max_length=20)
 
-    run()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return num_images / statistics.median(times)
+    return num_images / median_time(run, repeats)
 
 
 def main() -> None:
@@ -97,10 +90,7 @@ def main() -> None:
         "images/s (beam 3, batch 64)",
     ]
     print(f"{num_strips} held-out strips, beam 3; torch threads {torch.get_num_threads()}")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(markdown_table(header, rows))
 
 
 if __name__ == "__main__":

@@ -21,10 +21,9 @@ repeats after one warm-up. Target: cached ≥ 3× faster on 20-token captions.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
+from _timing import markdown_table, median_time
 
 from synesthesia.data.digit_strips import make_digit_strips
 from synesthesia.models import create_model
@@ -32,16 +31,6 @@ from synesthesia.models.caption_search import beam_search_annotations
 from synesthesia.pipelines import ImageCaptioner, pretrained_path
 
 LENGTH = 20
-
-
-def _median_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _compare(name: str, model, images: torch.Tensor, *, beam_size: int, repeats: int) -> list:
@@ -63,8 +52,8 @@ def _compare(name: str, model, images: torch.Tensor, *, beam_size: int, repeats:
         raise AssertionError(f"{name}: scores differ by {difference:.2e}")
     if not bool((cached.lengths == LENGTH).all()):
         raise AssertionError(f"{name}: captions are not {LENGTH} tokens long")
-    seconds_cached = _median_time(lambda: search(True), repeats)
-    seconds_full = _median_time(lambda: search(False), repeats)
+    seconds_cached = median_time(lambda: search(True), repeats)
+    seconds_full = median_time(lambda: search(False), repeats)
     return [
         name,
         f"{images.shape[0]} × beam {beam_size}",
@@ -104,10 +93,7 @@ def main() -> None:
     )
     header = ["model", "batch", "cached (s)", "uncached (s)", "speed-up", "max |Δ score|"]
     print(f"beam search, {LENGTH}-token captions, torch threads {torch.get_num_threads()}")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(markdown_table(header, rows))
 
 
 if __name__ == "__main__":

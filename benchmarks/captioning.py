@@ -25,10 +25,9 @@ per-image loop (the search, 1). Timing: median wall time over repeats after one 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
+from _timing import median_time
 
 from synesthesia.data.digit_strips import DIGIT_WORDS, make_digit_strips
 from synesthesia.models import create_model
@@ -53,16 +52,6 @@ def _train(model, steps: int) -> None:
         loss.backward()
         optimizer.step()
     model.eval()
-
-
-def _median_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -132,8 +121,8 @@ def main() -> None:
         ("search", search_batched, search_loop),
         ("encoder + search", end_to_end_batched, end_to_end_loop),
     ):
-        t_batched = _median_time(fn_batched, repeats)
-        t_loop = _median_time(fn_loop, repeats)
+        t_batched = median_time(fn_batched, repeats)
+        t_loop = median_time(fn_loop, repeats)
         print(f"{label + ', batched':<34}{t_batched:>10.3f}{num_images / t_batched:>12.1f}")
         print(f"{label + ', per-image loop':<34}{t_loop:>10.3f}{num_images / t_loop:>12.1f}")
         print(f"{label}: batched / loop throughput {t_loop / t_batched:.1f}x")

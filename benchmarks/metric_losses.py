@@ -23,10 +23,9 @@ repeats after one warm-up call; ratio = ours / reference (< 1: ours is faster).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
+from _timing import median_time
 from pytorch_metric_learning import distances, losses, miners
 
 from synesthesia.functional.metric_losses import (
@@ -34,16 +33,6 @@ from synesthesia.functional.metric_losses import (
     info_nce_loss,
     triplet_margin_loss,
 )
-
-
-def _median_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _forward_backward(loss_fn, *tensors):
@@ -136,7 +125,7 @@ def main() -> None:
     for name, ours, ref in cases:
         value_ours, value_ref = ours(), ref()
         torch.testing.assert_close(value_ours, value_ref, rtol=1e-4, atol=1e-5)
-        t_ours, t_ref = _median_time(ours, repeats), _median_time(ref, repeats)
+        t_ours, t_ref = median_time(ours, repeats), median_time(ref, repeats)
         print(f"{name:28s} {1e3 * t_ours:9.2f} {1e3 * t_ref:9.2f} {t_ours / t_ref:9.3f}")
 
 

@@ -22,23 +22,13 @@ Targets (issue 7, 2 CPU cores): acoustic RTF <= 0.05 at batch 1; pipeline RTF <=
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import median_time
 
 from synesthesia.data.sentences import heldout_sentences
 from synesthesia.pipelines.tts import TextToSpeech
-
-
-def _timed(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -71,8 +61,8 @@ def main() -> None:
     rows = []
     for batch in (1, 8):
         tts.batch_size = batch
-        acoustic = _timed(lambda: tts.mels(texts), args.repeats)
-        pipeline = _timed(lambda: tts.batch(texts), args.repeats)
+        acoustic = median_time(lambda: tts.mels(texts), args.repeats, warmup=False)
+        pipeline = median_time(lambda: tts.batch(texts), args.repeats, warmup=False)
         rows.append((batch, acoustic / seconds, pipeline / seconds))
 
     def librosa_gl():
@@ -85,8 +75,8 @@ def main() -> None:
             )  # fmt: skip
 
     librosa_gl()  # warm-up (first-call compilation)
-    reference = _timed(librosa_gl, args.repeats) / seconds
-    ours_gl = _timed(lambda: tts.vocode(mels), args.repeats) / seconds
+    reference = median_time(librosa_gl, args.repeats, warmup=False) / seconds
+    ours_gl = median_time(lambda: tts.vocode(mels), args.repeats, warmup=False) / seconds
     print(f"{'':34} {'RTF':>7}  target")
     for batch, acoustic, pipeline in rows:
         print(f"acoustic model, batch {batch:<2}           {acoustic:7.4f}  "
@@ -96,9 +86,9 @@ def main() -> None:
     if args.vocoder is not None:
         wavenet = TextToSpeech.from_pretrained(args.model, vocoder=args.vocoder)
         wavenet.batch(texts[:1])  # warm-up (numba compilation)
-        seconds_wn = _timed(lambda: wavenet.batch(texts), 1)
+        seconds_wn = median_time(lambda: wavenet.batch(texts), 1, warmup=False)
         print(f"pipeline (WaveNet), batch 8        {seconds_wn / seconds:7.4f}  (one run)")
-        alone = _timed(lambda: wavenet.vocode(mels), 1)
+        alone = median_time(lambda: wavenet.vocode(mels), 1, warmup=False)
         print(f"WaveNet alone                      {alone / seconds:7.4f}  (one run)")
     print(f"librosa Griffin-Lim alone (32 it)  {reference:7.4f}  ({reference / ours_gl:.1f}x ours)")
 
