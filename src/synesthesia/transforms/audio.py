@@ -18,6 +18,18 @@ from synesthesia.config import AudioConfig
 from synesthesia.errors import ParameterError
 from synesthesia.functional.spectral import resolve_lengths
 
+#: the AudioConfig fields each family of transforms takes (``from_config``)
+_STFT_FIELDS = ("n_fft", "hop_length", "win_length", "window", "center", "pad_mode")
+_MEL_FIELDS = ("sample_rate", "f_min", "f_max", "mel_scale", "norm")  # the filterbank
+
+
+def _config_fields(config: AudioConfig, names: tuple[str, ...], overrides: dict) -> dict:
+    """``{name: config.name}`` for ``names``, then ``overrides`` (a transform's ``from_config``)."""
+    if not isinstance(config, AudioConfig):
+        raise ParameterError(f"config={config!r} must be an AudioConfig")
+    return {**{name: getattr(config, name) for name in names}, **overrides}
+
+
 __all__ = [
     "Spectrogram",
     "MelSpectrogram",
@@ -180,25 +192,9 @@ class MelSpectrogram(_Windowed):
     @classmethod
     def from_config(cls, config: AudioConfig, **overrides) -> MelSpectrogram:
         """Build from an :class:`~synesthesia.AudioConfig` (``overrides`` replace fields)."""
-        if not isinstance(config, AudioConfig):
-            raise ParameterError(f"config={config!r} must be an AudioConfig")
-        kwargs = dict(
-            sample_rate=config.sample_rate,
-            n_fft=config.n_fft,
-            hop_length=config.hop_length,
-            win_length=config.win_length,
-            window=config.window,
-            center=config.center,
-            pad_mode=config.pad_mode,
-            power=config.power,
-            n_mels=config.n_mels,
-            f_min=config.f_min,
-            f_max=config.f_max,
-            mel_scale=config.mel_scale,
-            norm=config.norm,
+        return cls(
+            **_config_fields(config, _STFT_FIELDS + _MEL_FIELDS + ("n_mels", "power"), overrides)
         )
-        kwargs.update(overrides)
-        return cls(**kwargs)
 
     def _mel(self, waveform: torch.Tensor) -> torch.Tensor:
         filterbank = self.filterbank
@@ -351,18 +347,7 @@ class GriffinLim(_Windowed):
     def from_config(cls, config: AudioConfig, **overrides) -> GriffinLim:
         """The STFT of an :class:`~synesthesia.AudioConfig` (``overrides``: ``n_iter``,
         ``momentum``, ``init``, ``seed`` or a replaced field)."""
-        if not isinstance(config, AudioConfig):
-            raise ParameterError(f"config={config!r} must be an AudioConfig")
-        kwargs = dict(
-            n_fft=config.n_fft,
-            hop_length=config.hop_length,
-            win_length=config.win_length,
-            window=config.window,
-            center=config.center,
-            pad_mode=config.pad_mode,
-        )
-        kwargs.update(overrides)
-        return cls(**kwargs)
+        return cls(**_config_fields(config, _STFT_FIELDS, overrides))
 
     def forward(self, magnitude: torch.Tensor, *, length: int | None = None) -> torch.Tensor:
         return AF.griffin_lim(
@@ -407,19 +392,7 @@ class InverseMel(nn.Module):
     def from_config(cls, config: AudioConfig, **overrides) -> InverseMel:
         """The mel filterbank and power of an :class:`~synesthesia.AudioConfig` (``overrides``:
         ``n_iter`` or a replaced field)."""
-        if not isinstance(config, AudioConfig):
-            raise ParameterError(f"config={config!r} must be an AudioConfig")
-        kwargs = dict(
-            sample_rate=config.sample_rate,
-            n_fft=config.n_fft,
-            f_min=config.f_min,
-            f_max=config.f_max,
-            mel_scale=config.mel_scale,
-            norm=config.norm,
-            power=config.power,
-        )
-        kwargs.update(overrides)
-        return cls(**kwargs)
+        return cls(**_config_fields(config, _MEL_FIELDS + ("n_fft", "power"), overrides))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         return AF.inverse_mel(mel, **self.kwargs)
