@@ -54,6 +54,50 @@ def test_audio_config_rejects_unknown_fields():
         AudioConfig.from_dict({"n_mel": 80})
 
 
+def test_mel_kwargs_give_the_functional_mel_of_the_config():
+    """AudioConfig.mel_kwargs drives functional.mel_spectrogram exactly as a transform built
+    from the same config (f_max=None resolved to Nyquist)."""
+    import torch
+
+    from synesthesia.functional.mel import mel_spectrogram
+    from synesthesia.transforms import MelSpectrogram
+
+    cfg = AudioConfig(sample_rate=16000, n_fft=512, hop_length=160, win_length=400, n_mels=32,
+                      f_max=None, power=2.0, pad_mode="constant")  # fmt: skip
+    assert cfg.mel_kwargs()["f_max"] == 8000.0 and "log_floor" not in cfg.mel_kwargs()
+    x = torch.randn(2, 4000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    ours = mel_spectrogram(x, **cfg.mel_kwargs())
+    torch.testing.assert_close(ours, MelSpectrogram.from_config(cfg).double()(x))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"num_frames": 0}, "num_frames=0"),
+        ({"num_frames": 48, "std": 0.0}, "std=0.0"),
+        ({"num_frames": 48, "mean": "x"}, "mean='x'"),
+        ({"num_frames": 48, "trim_db": -3}, "trim_db=-3"),
+        ({"num_frames": 48, "normalize": "cmvn"}, "normalize='cmvn'"),
+    ],
+)
+def test_feature_standardization_rejects_bad_values(kwargs, match):
+    from synesthesia.config import FeatureStandardization
+
+    with pytest.raises(ParameterError, match=match):
+        FeatureStandardization(**kwargs)
+
+
+def test_feature_standardization_round_trips_and_unscales():
+    from synesthesia.config import FeatureStandardization
+
+    steps = FeatureStandardization(num_frames=64, mean=-0.5, std=1.7, trim_db=40,
+                                   normalize="utterance")  # fmt: skip
+    assert FeatureStandardization.from_dict(json.loads(json.dumps(steps.to_dict()))) == steps
+    assert steps.unscaled() == FeatureStandardization(64, 0.0, 1.0, 40, "utterance")
+    with pytest.raises(ParameterError, match="num_frame"):
+        FeatureStandardization.from_dict({"num_frame": 3})
+
+
 def test_check_compatible_names_each_difference():
     a, b = AudioConfig(), AudioConfig(n_mels=64, hop_length=200)
     a.check_compatible(AudioConfig())

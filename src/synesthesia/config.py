@@ -1,7 +1,10 @@
 """AudioConfig: the one description of how waveforms become mel-spectrograms.
 
 Every model that consumes or produces mel-spectrograms (vocoders, text-to-speech) carries the
-AudioConfig it was trained with and refuses mels made with another one.
+AudioConfig it was trained with and refuses mels made with another one. Models that read a
+fixed-size, standardised log-mel (the dual encoder of ``embed``) add a
+:class:`FeatureStandardization` beside it: how the AudioConfig's log-mel is trimmed,
+normalised, cut to a fixed number of frames and scaled.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from typing import Any
 from synesthesia.errors import ConfigMismatchError, ParameterError
 from synesthesia.utils import atomic_write_json, read_json
 
-__all__ = ["AudioConfig"]
+__all__ = ["AudioConfig", "FeatureStandardization"]
 
 _MEL_SCALES = ("slaney", "htk")
 _NORMS = ("slaney", None)
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
+_NORMALIZE = ("global", "utterance")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,25 @@ class AudioConfig:
         """``f_max`` with ``None`` resolved to the Nyquist frequency."""
         return self.sample_rate / 2 if self.f_max is None else float(self.f_max)
 
+    def mel_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`synesthesia.functional.mel_spectrogram` for this
+        analysis (``f_max`` resolved to Hz); ``log_floor`` is not among them."""
+        return {
+            "sample_rate": self.sample_rate,
+            "n_fft": self.n_fft,
+            "hop_length": self.hop_length,
+            "win_length": self.win_length,
+            "window": self.window,
+            "center": self.center,
+            "pad_mode": self.pad_mode,
+            "power": self.power,
+            "n_mels": self.n_mels,
+            "f_min": self.f_min,
+            "f_max": self.f_max_hz,
+            "mel_scale": self.mel_scale,
+            "norm": self.norm,
+        }
+
     def num_frames(self, num_samples: int) -> int:
         """Frames ``N`` produced for ``T = num_samples`` samples."""
         if self.center:  # the signal is padded by n_fft // 2 on each side
@@ -161,3 +184,68 @@ class AudioConfig:
         if delta:
             parts = ", ".join(f"{k}: expected {a!r}, got {b!r}" for k, (a, b) in delta.items())
             raise ConfigMismatchError(f"{what} was made with a different AudioConfig ({parts})")
+
+
+@dataclass(frozen=True)
+class FeatureStandardization:
+    """How an :class:`AudioConfig`'s log-mel becomes a fixed-size, standardised model input.
+
+    The steps, in order (:func:`synesthesia.data.spoken_digits.log_mel_features`): trim
+    leading and trailing silence more than ``trim_db`` below the clip's loudest frame; the
+    log-mel; with ``normalize="utterance"`` remove each band's mean over the clip's own frames;
+    cut or pad to ``num_frames``; then ``(x - mean) / std``.
+
+    Attributes:
+        num_frames: N, frames of the model input.
+        mean: the training set's mean of the (normalised) log-mel.
+        std: its standard deviation (> 0).
+        trim_db: silence threshold in dB (None: clips are not trimmed).
+        normalize: "global" (the log-mel as is) or "utterance" (per-clip band means removed).
+    """
+
+    num_frames: int
+    mean: float = 0.0
+    std: float = 1.0
+    trim_db: float | None = None
+    normalize: str = "global"
+
+    def __post_init__(self) -> None:
+        n = self.num_frames
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise ParameterError(f"num_frames={n!r} must be a positive integer")
+        for name in ("mean", "std"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParameterError(f"{name}={value!r} must be a number")
+        if not self.std > 0:
+            raise ParameterError(f"std={self.std!r} must be positive")
+        if self.trim_db is not None and (
+            isinstance(self.trim_db, bool)
+            or not isinstance(self.trim_db, (int, float))
+            or not self.trim_db > 0
+        ):
+            raise ParameterError(f"trim_db={self.trim_db!r} must be a positive number or None")
+        if self.normalize not in _NORMALIZE:
+            raise ParameterError(f"normalize={self.normalize!r} must be one of {_NORMALIZE}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureStandardization:
+        """Build from a dict; unknown keys are an error (they usually mean a typo)."""
+        if not isinstance(data, dict):
+            raise ParameterError(f"data={data!r} must be a dict of FeatureStandardization fields")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ParameterError(
+                f"unknown FeatureStandardization fields {unknown}; known: {sorted(known)}"
+            )
+        return cls(**data)
+
+    def unscaled(self) -> FeatureStandardization:
+        """The same steps without the final scaling (mean 0, std 1): for computing the
+        statistics of a training set."""
+        return dataclasses.replace(self, mean=0.0, std=1.0)

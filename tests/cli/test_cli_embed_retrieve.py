@@ -52,7 +52,8 @@ def test_train_export_reload_retrieve(tmp_path, capsys, caplog, one_torch_thread
     )  # fmt: skip
     assert code == 0
     model_dir = out / "model"
-    assert (model_dir / "audio_features.json").is_file()
+    assert (model_dir / "audio_config.json").is_file()
+    assert (model_dir / "standardization.json").is_file()
     data = make_spoken_digits("test", voices=["en-us+m3"], variations=1, cache_dir=cache)
     gallery = _gallery(tmp_path, data.images[:12], data.image_labels[:12])
     (gallery / "notes.txt").write_text("not an image")

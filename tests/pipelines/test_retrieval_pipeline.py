@@ -95,3 +95,82 @@ def test_embed_waveforms_equals_one_clip_at_a_time():
         audio, audio_lengths = retriever.prepare_audio(waveform[row, :n], 16000)
         alone = model.encode_audio(audio, audio_lengths)
         torch.testing.assert_close(batched[row : row + 1], alone, rtol=1e-10, atol=1e-10)
+
+
+def test_folder_holds_an_audio_config_and_older_folders_still_load(tmp_path):
+    """A folder written before the AudioConfig (one flat audio_features.json) and the same
+    model saved again (audio_config.json + standardization.json) prepare audio and images
+    identically; saving drops the old record; the analysis is an AudioConfig."""
+    import json
+
+    from synesthesia import AudioConfig
+    from synesthesia.utils import atomic_write_json
+
+    torch.manual_seed(0)
+    model = create_model("dual_encoder_tiny", n_mels=16, image_in_channels=1).eval()
+    old = model.save_pretrained(tmp_path / "old")
+    atomic_write_json(old / "audio_features.json", _robust_features(image_size=[8, 8]))
+    legacy = AudioImageRetriever.from_pretrained(old)
+    new_dir = legacy.save_pretrained(tmp_path / "new")
+    assert not (new_dir / "audio_features.json").exists()
+    assert isinstance(AudioConfig.from_json(new_dir / "audio_config.json"), AudioConfig)
+    record = json.loads((new_dir / "standardization.json").read_text())
+    assert record["image_size"] == [8, 8] and record["audio"]["trim_db"] == 40
+    reloaded = AudioImageRetriever.from_pretrained(new_dir)
+    assert reloaded.audio_config == legacy.audio_config
+    assert reloaded.standardization == legacy.standardization
+    g = torch.Generator().manual_seed(2)
+    waveform = torch.randn(2, 6000, generator=g, dtype=torch.float64) * 0.2
+    lengths = torch.tensor([6000, 4000])
+    a, a_lengths = legacy.log_mel(waveform, lengths)
+    b, b_lengths = reloaded.log_mel(waveform, lengths)
+    assert torch.equal(a, b) and torch.equal(a_lengths, b_lengths)
+    image = torch.rand(3, 20, 20, generator=g)
+    assert torch.equal(legacy.prepare_image(image), reloaded.prepare_image(image))
+
+
+def test_shipped_folder_equals_its_flat_record():
+    """The shipped embed_digits folder (audio_config.json + standardization.json) prepares
+    audio exactly as the flat audio_features.json record it was converted from."""
+    from synesthesia.pipelines import pretrained_path
+
+    shipped = AudioImageRetriever.from_pretrained(pretrained_path("embed_digits"))
+    flat = {"sample_rate": 16000, "n_mels": 32, "n_fft": 512, "hop_length": 256,
+            "num_frames": 64, "mean": -8.637050186166562e-09, "std": 1.7465733289718628,
+            "trim_db": 40, "normalize": "utterance", "image_size": [8, 8]}  # fmt: skip
+    converted = AudioImageRetriever(shipped.model, flat)
+    g = torch.Generator().manual_seed(3)
+    waveform = torch.randn(2, 12000, generator=g) * 0.1
+    lengths = torch.tensor([12000, 7000])
+    a, a_lengths = shipped.log_mel(waveform, lengths)
+    b, b_lengths = converted.log_mel(waveform, lengths)
+    assert torch.equal(a, b) and torch.equal(a_lengths, b_lengths)
+    assert shipped.image_size == [8, 8]
+
+
+def test_incomplete_or_mismatched_folders_are_refused(tmp_path):
+    import pytest
+
+    from synesthesia.errors import CheckpointError, ParameterError
+    from synesthesia.utils import atomic_write_json
+
+    model = create_model("dual_encoder_tiny", n_mels=16, image_in_channels=1)
+    folder = model.save_pretrained(tmp_path / "m")
+    with pytest.raises(CheckpointError, match="audio_config.json"):
+        AudioImageRetriever.from_pretrained(folder)
+    retriever = AudioImageRetriever(model, _robust_features())
+    retriever.audio_config.to_json(folder / "audio_config.json")
+    with pytest.raises(CheckpointError, match="standardization.json"):
+        AudioImageRetriever.from_pretrained(folder)
+    atomic_write_json(folder / "standardization.json", {"image_size": None})
+    with pytest.raises(CheckpointError, match="'audio' record"):
+        AudioImageRetriever.from_pretrained(folder)
+    with pytest.raises(CheckpointError, match="n_mels=32"):
+        AudioImageRetriever(model, _robust_features(n_mels=32))
+    with pytest.raises(ParameterError, match="not both"):
+        AudioImageRetriever(
+            model, _robust_features(), audio_config=retriever.audio_config,
+            standardization=retriever.standardization,
+        )  # fmt: skip
+    with pytest.raises(ParameterError, match="lacks"):
+        AudioImageRetriever(model, {"sample_rate": 16000})

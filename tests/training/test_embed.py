@@ -56,8 +56,9 @@ def test_recipe_trains_lowers_the_loss_and_exports(tmp_path):
     assert 0.0 <= result.metrics["val/R@1"] <= 1.0
     assert "val/audio_to_image/mAP" in result.metrics
     model = load_pretrained(result.model_dir)
-    features = json.loads((result.model_dir / "audio_features.json").read_text())
-    assert features["n_mels"] == 16 and features["num_frames"] == 32 and features["std"] > 0
+    audio = json.loads((result.model_dir / "audio_config.json").read_text())
+    features = json.loads((result.model_dir / "standardization.json").read_text())["audio"]
+    assert audio["n_mels"] == 16 and features["num_frames"] == 32 and features["std"] > 0
     z = model.encode_audio(torch.randn(2, 16, 32))
     torch.testing.assert_close(z.norm(dim=1), torch.ones(2))
 
@@ -83,7 +84,7 @@ def test_robust_recipe_augments_every_batch_and_exports_its_features(tmp_path):
         losses = [float(r["train/loss"]) for r in csv.DictReader(f) if r.get("train/loss")]
     first, last = sum(losses[:8]) / 8, sum(losses[-8:]) / 8
     assert last < 0.8 * first, (first, last)
-    features = json.loads((result.model_dir / "audio_features.json").read_text())
+    features = json.loads((result.model_dir / "standardization.json").read_text())["audio"]
     assert features["trim_db"] == 40 and features["normalize"] == "utterance"
 
     config = _config(tmp_path, **robust)["data"]

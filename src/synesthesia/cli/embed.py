@@ -1,7 +1,8 @@
 """``synesthesia embed``: train a joint audio–image embedding and evaluate retrieval.
 
 ``embed train`` imports Lightning (lazily, inside the command); ``embed evaluate`` never does:
-it loads the exported model folder (config.json + model.safetensors + audio_features.json).
+it loads the exported model folder (config.json + model.safetensors + audio_config.json +
+standardization.json).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train on spoken ↔ handwritten digits and export OUT/model",
         description="Train with Lightning. Writes OUT/checkpoints, OUT/logs (csv, "
         "tensorboard) and the exported model folder OUT/model (config.json, "
-        "model.safetensors, audio_features.json). Resumes from OUT/checkpoints/last.ckpt "
-        "when it exists (see --resume).",
+        "model.safetensors, audio_config.json, standardization.json). Resumes from "
+        "OUT/checkpoints/last.ckpt when it exists (see --resume).",
         config_help="YAML config (default: built-in defaults, as configs/embed/spoken_digits.yaml)",
         overrides_example="data.margin=0.3 optim.lr=1e-3",
         report=lambda result: [

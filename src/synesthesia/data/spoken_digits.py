@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from synesthesia.config import AudioConfig, FeatureStandardization
 from synesthesia.errors import ParameterError
 from synesthesia.utils import atomic_path
 
@@ -45,6 +46,7 @@ __all__ = [
     "PIPER_SPEAKERS",
     "SpokenDigits",
     "default_cache_dir",
+    "digit_audio_config",
     "log_mel_features",
     "make_spoken_digits",
 ]
@@ -110,29 +112,17 @@ class SpokenDigits:
             frames) and ``mel_lengths = 1 + waveform_lengths // hop_length``; frames past a
             clip's end are set to ``log(floor)``.
         """
-        from synesthesia.functional.mel import mel_spectrogram
-
-        mel = mel_spectrogram(
+        config = digit_audio_config(
+            sample_rate=self.sample_rate, n_mels=n_mels, n_fft=n_fft, hop_length=hop_length,
+            log_floor=floor,
+        )  # fmt: skip
+        frames = config.num_frames(self.waveform.shape[-1])
+        return log_mel_features(
             self.waveform,
-            sample_rate=self.sample_rate,
-            n_fft=n_fft,
-            hop_length=hop_length,
-            win_length=n_fft,
-            window="hann",
-            center=True,
-            pad_mode="constant",
-            power=2.0,
-            n_mels=n_mels,
-            f_min=0.0,
-            f_max=self.sample_rate / 2,
-            mel_scale="slaney",
-            norm="slaney",
+            self.waveform_lengths,
+            audio_config=config,
+            standardization=FeatureStandardization(num_frames=frames),
         )
-        log_mel = mel.clamp(min=floor).log()
-        lengths = 1 + self.waveform_lengths // hop_length
-        valid = torch.arange(log_mel.shape[-1]) < lengths.unsqueeze(1)  # True = inside clip
-        log_mel = log_mel.masked_fill(~valid.unsqueeze(1), float(np.log(floor)))
-        return log_mel.contiguous(), lengths
 
     def sample_image_indices(self, labels: Tensor, *, generator: torch.Generator) -> Tensor:
         """For each digit in ``labels`` (B,), a random image index of that digit (B,)."""
@@ -151,33 +141,50 @@ PIPER_SPEAKERS = ("piper:joe",)
 FLITE_SPEAKERS = ("flite:awb", "flite:kal16", "flite:rms", "flite:slt")
 #: Festival voices (Debian packages festival, festvox-kallpc16k, festvox-us-slt-hts)
 FESTIVAL_SPEAKERS = ("festival:kal_diphone", "festival:cmu_us_slt_arctic_hts")
-_NORMALIZE = ("global", "utterance")
+
+
+def digit_audio_config(
+    *, sample_rate: int, n_mels: int, n_fft: int, hop_length: int, log_floor: float = 1e-5
+) -> AudioConfig:
+    """The spoken-digit analysis as an :class:`~synesthesia.AudioConfig`: Slaney mel power
+    (``power=2``) over the whole band (``f_max`` = Nyquist), a Hann window of ``n_fft``
+    samples, centred frames with zero padding, ``log(max(mel, log_floor))``."""
+    return AudioConfig(
+        sample_rate=sample_rate,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=n_fft,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+        n_mels=n_mels,
+        f_min=0.0,
+        f_max=None,
+        mel_scale="slaney",
+        norm="slaney",
+        power=2.0,
+        log_floor=log_floor,
+    )
 
 
 def log_mel_features(
     waveform: Tensor,
     waveform_lengths: Tensor,
     *,
-    sample_rate: int,
-    n_mels: int,
-    n_fft: int,
-    hop_length: int,
-    num_frames: int,
-    mean: float = 0.0,
-    std: float = 1.0,
-    trim_db: float | None = None,
-    normalize: str = "global",
-    floor: float = 1e-5,
+    audio_config: AudioConfig,
+    standardization: FeatureStandardization,
 ) -> tuple[Tensor, Tensor]:
     """The spoken-digit model input: clips (B, T) → standardised log-mel (B, M, num_frames).
 
-    The one recipe that training, ``embed evaluate`` and the retrieval pipeline share:
+    The one recipe that training, ``embed evaluate`` and the retrieval pipeline share, the
+    analysis given by ``audio_config`` (:func:`digit_audio_config` for the built-in data) and
+    the steps by ``standardization``:
 
     1. ``trim_db``: leading and trailing silence (frames more than ``trim_db`` below the clip's
        loudest, :func:`synesthesia.functional.trim.trim_silence`) is cut, so a recording that
        starts with half a second of room noise is seen like a clip that starts at the word;
-    2. log-mel: Slaney mel power, natural log of ``max(mel, floor)``; frames past a clip's end
-       hold ``log(floor)``;
+    2. log-mel: ``log(max(mel, log_floor))`` of the AudioConfig's mel; frames past a clip's end
+       hold ``log(log_floor)``;
     3. ``normalize="utterance"``: each mel band's mean over the clip's own frames is removed
        (cepstral mean normalisation: a fixed channel, microphone or telephone filter and the
        recording level add a constant per band in the log domain); padded frames become 0;
@@ -186,43 +193,36 @@ def log_mel_features(
        ``(x - mean) / std`` with the training set's statistics.
 
     Args:
-        waveform: padded clips (B, T) at ``sample_rate``.
+        waveform: padded clips (B, T) at ``audio_config.sample_rate``.
         waveform_lengths: valid samples per clip (B,).
+        audio_config: the analysis.
+        standardization: trimming, normalisation, frames and scaling.
 
     Returns:
         ``(mel (B, M, num_frames), mel_lengths (B,))``, ``mel_lengths`` clamped to num_frames.
     """
-    from synesthesia.functional.mel import mel_spectrogram
+    from synesthesia.functional.mel import log_mel_spectrogram
     from synesthesia.functional.trim import trim_silence
 
-    if normalize not in _NORMALIZE:
-        raise ParameterError(f"normalize={normalize!r} must be one of {_NORMALIZE}")
-    if trim_db is not None:
+    if not isinstance(audio_config, AudioConfig):
+        raise ParameterError(f"audio_config={audio_config!r} must be an AudioConfig")
+    if not isinstance(standardization, FeatureStandardization):
+        raise ParameterError(
+            f"standardization={standardization!r} must be a FeatureStandardization"
+        )
+    hop_length, num_frames = audio_config.hop_length, standardization.num_frames
+    if standardization.trim_db is not None:
         waveform, waveform_lengths = trim_silence(
-            waveform, waveform_lengths, top_db=trim_db, frame_length=n_fft,
-            hop_length=max(1, hop_length // 4),
+            waveform, waveform_lengths, top_db=standardization.trim_db,
+            frame_length=audio_config.n_fft, hop_length=max(1, hop_length // 4),
         )  # fmt: skip
-    mel = mel_spectrogram(
-        waveform,
-        sample_rate=sample_rate,
-        n_fft=n_fft,
-        hop_length=hop_length,
-        win_length=n_fft,
-        window="hann",
-        center=True,
-        pad_mode="constant",
-        power=2.0,
-        n_mels=n_mels,
-        f_min=0.0,
-        f_max=sample_rate / 2,
-        mel_scale="slaney",
-        norm="slaney",
+    log_mel = log_mel_spectrogram(
+        waveform, log_floor=audio_config.log_floor, **audio_config.mel_kwargs()
     )
-    log_mel = mel.clamp(min=floor).log()
     lengths = (1 + waveform_lengths.to(torch.long) // hop_length).clamp(max=log_mel.shape[-1])
     valid = torch.arange(log_mel.shape[-1]) < lengths.unsqueeze(1)  # True = inside clip
-    pad_value = float(np.log(floor))
-    if normalize == "utterance":
+    pad_value = float(np.log(audio_config.log_floor))
+    if standardization.normalize == "utterance":
         weights = valid.unsqueeze(1).to(log_mel.dtype)
         band_mean = (log_mel * weights).sum(-1, keepdim=True) / lengths.clamp(min=1)[
             :, None, None
@@ -236,6 +236,7 @@ def log_mel_features(
         log_mel = torch.nn.functional.pad(
             log_mel, (0, num_frames - log_mel.shape[-1]), value=pad_value
         )
+    mean, std = standardization.mean, standardization.std
     return ((log_mel - mean) / std).contiguous(), lengths.clamp(min=1, max=num_frames)
 
 

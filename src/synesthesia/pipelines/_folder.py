@@ -2,7 +2,7 @@
 
 A model folder is ``config.json`` + ``model.safetensors`` (+ ``checksums.json``) written by
 :meth:`~synesthesia.models.PretrainedModel.save_pretrained`, plus the extra files its pipeline
-names (``vocab.json``, ``tokenizer.json``, ``audio_features.json`` ...). Each pipeline's
+names (``vocab.json``, ``tokenizer.json``, ``audio_config.json`` ...). Each pipeline's
 ``from_pretrained`` loads the network with :func:`load_model_folder` (which checks its class)
 and its extra files with :func:`require_file`; its ``save_pretrained`` writes the network, then
 the extras, then seals them with :func:`seal_folder`. Nothing here imports Lightning.

@@ -1,11 +1,14 @@
 """AudioImageRetriever: rank images for a sound (and sounds for an image) with a DualEncoder.
 
 Loads an exported :class:`~synesthesia.models.DualEncoder` folder (``config.json``,
-``model.safetensors`` and ``audio_features.json``: the log-mel settings and normalisation the
-model was trained with, written by ``synesthesia embed train``) and prepares raw inputs exactly
-as training did: waveforms resampled to the training rate → log-mel (Slaney, natural log,
-floor 1e-5) cut or padded to ``num_frames`` → standardised; images converted to the model's
-channels and resized to the training size when the folder records it. No Lightning needed.
+``model.safetensors``, ``audio_config.json``: the analysis as an
+:class:`~synesthesia.AudioConfig`, and ``standardization.json``: the
+:class:`~synesthesia.config.FeatureStandardization` and the image size, all written by
+``synesthesia embed train``) and prepares raw inputs exactly as training did: waveforms
+resampled to the training rate → the AudioConfig's log-mel, trimmed and normalised, cut or
+padded to ``num_frames`` → standardised; images converted to the model's channels and resized to
+the training size when the folder records it. Folders written before the AudioConfig
+(``audio_features.json``, one flat record) still load. No Lightning needed.
 
 References:
     Harwath et al., NeurIPS 2016 and Arandjelović & Zisserman, ECCV 2018 (cross-modal
@@ -24,7 +27,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from synesthesia.data.spoken_digits import log_mel_features
+from synesthesia.config import AudioConfig, FeatureStandardization
+from synesthesia.data.spoken_digits import digit_audio_config, log_mel_features
 from synesthesia.errors import CheckpointError, ParameterError
 from synesthesia.functional.image import resize_image
 from synesthesia.io.audio import load_audio, resample
@@ -32,11 +36,23 @@ from synesthesia.io.image import load_image
 from synesthesia.metrics.ood import OODDetector, load_ood_detector
 from synesthesia.models.dual_encoder import DualEncoder
 from synesthesia.pipelines._folder import load_model_folder, require_file, seal_folder
-from synesthesia.utils import atomic_write_json
+from synesthesia.utils import atomic_write_json, read_json
 
-__all__ = ["AUDIO_FEATURES_NAME", "AudioImageRetriever", "Ranking", "list_media"]
+__all__ = [
+    "AUDIO_CONFIG_NAME",
+    "AUDIO_FEATURES_NAME",
+    "STANDARDIZATION_NAME",
+    "AudioImageRetriever",
+    "Ranking",
+    "features_from_legacy",
+    "list_media",
+]
 
-#: the folder's log-mel settings and normalisation (written beside the model)
+#: the folder's analysis (an AudioConfig, written beside the model)
+AUDIO_CONFIG_NAME = "audio_config.json"
+#: the folder's FeatureStandardization (``"audio"``) and image size (``"image_size"``)
+STANDARDIZATION_NAME = "standardization.json"
+#: the one flat record of folders written before the AudioConfig (read, never written)
 AUDIO_FEATURES_NAME = "audio_features.json"
 
 log = logging.getLogger(__name__)
@@ -44,6 +60,35 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
 _FLOOR = 1e-5
+_LEGACY_STEPS = ("num_frames", "mean", "std", "trim_db", "normalize")
+
+
+def features_from_legacy(
+    features: dict,
+) -> tuple[AudioConfig, FeatureStandardization, list[int] | None]:
+    """``(audio_config, standardization, image_size)`` of an ``audio_features.json`` record
+    (sample_rate, n_mels, n_fft, hop_length, num_frames, mean, std; optional trim_db,
+    normalize and image_size) — what folders held before the AudioConfig.
+
+    Raises:
+        ParameterError: a missing or invalid field.
+    """
+    if not isinstance(features, dict):
+        raise ParameterError(f"features={features!r} must be a dict ({AUDIO_FEATURES_NAME})")
+    needed = ("sample_rate", "n_mels", "n_fft", "hop_length", "num_frames", "mean", "std")
+    missing = [key for key in needed if key not in features]
+    if missing:
+        raise ParameterError(f"{AUDIO_FEATURES_NAME} lacks {missing}")
+    audio_config = digit_audio_config(
+        sample_rate=features["sample_rate"],
+        n_mels=features["n_mels"],
+        n_fft=features["n_fft"],
+        hop_length=features["hop_length"],
+        log_floor=_FLOOR,
+    )
+    steps = {key: features[key] for key in _LEGACY_STEPS if key in features}
+    size = features.get("image_size")
+    return audio_config, FeatureStandardization(**steps), None if size is None else list(size)
 
 
 def list_media(directory: str | os.PathLike, kind: str) -> list[Path]:
@@ -89,42 +134,110 @@ class AudioImageRetriever:
 
     Args:
         model: the dual encoder (put in eval mode).
-        features: the contents of ``audio_features.json`` (sample_rate, n_mels, n_fft,
-            hop_length, num_frames, mean, std; optional image_size [H, W]).
+        features: the flat record of an older folder's ``audio_features.json``
+            (:func:`features_from_legacy`); exclusive with the three arguments below.
+        audio_config: the analysis the model was trained with.
+        standardization: trimming, normalisation, frames and the training statistics.
+        image_size: [H, W] images are resized to (None: left as they are).
     """
 
-    def __init__(self, model: DualEncoder, features: dict) -> None:
+    def __init__(
+        self,
+        model: DualEncoder,
+        features: dict | None = None,
+        *,
+        audio_config: AudioConfig | None = None,
+        standardization: FeatureStandardization | None = None,
+        image_size: list[int] | None = None,
+    ) -> None:
         if not isinstance(model, DualEncoder):
             raise CheckpointError(f"model is a {type(model).__name__}, not a DualEncoder")
+        if features is not None:
+            if audio_config is not None or standardization is not None:
+                raise ParameterError(
+                    "give either features (an audio_features.json record) or "
+                    "audio_config and standardization, not both"
+                )
+            audio_config, standardization, image_size = features_from_legacy(features)
+        if not isinstance(audio_config, AudioConfig):
+            raise ParameterError(f"audio_config={audio_config!r} must be an AudioConfig")
+        if not isinstance(standardization, FeatureStandardization):
+            raise ParameterError(
+                f"standardization={standardization!r} must be a FeatureStandardization"
+            )
+        if model.audio_input != "waveform" and audio_config.n_mels != model.n_mels:
+            raise CheckpointError(
+                f"audio_config.n_mels={audio_config.n_mels} but the model reads "
+                f"n_mels={model.n_mels}"
+            )
         self.model = model.eval()
-        self.features = dict(features)
-        self.sample_rate = int(self.features["sample_rate"])
+        self.audio_config = audio_config
+        self.standardization = standardization
+        self.image_size = None if image_size is None else [int(v) for v in image_size]
+        self.sample_rate = audio_config.sample_rate
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike) -> AudioImageRetriever:
-        """Load ``directory`` (config.json, model.safetensors, audio_features.json)."""
+        """Load ``directory`` (config.json, model.safetensors, audio_config.json and
+        standardization.json; an older folder's audio_features.json instead of the two)."""
         directory = Path(directory)
         if not directory.exists():
             raise ParameterError(f"model={str(directory)!r} does not exist")
         if not directory.is_dir():
             raise ParameterError(f"model={str(directory)!r} is not a model folder")
         model = load_model_folder(directory, DualEncoder, refusal=", not a dual_encoder")
-        path = require_file(directory, AUDIO_FEATURES_NAME)
-        retriever = cls(model, json.loads(path.read_text(encoding="utf-8")))
+        if (directory / AUDIO_CONFIG_NAME).is_file() or not (
+            directory / AUDIO_FEATURES_NAME
+        ).is_file():
+            if not (directory / AUDIO_CONFIG_NAME).is_file():
+                raise CheckpointError(
+                    f"model={str(directory)!r} has no {AUDIO_CONFIG_NAME} "
+                    f"(nor the older {AUDIO_FEATURES_NAME})"
+                )
+            audio_config = AudioConfig.from_json(directory / AUDIO_CONFIG_NAME)
+            record = read_json(require_file(directory, STANDARDIZATION_NAME))
+            if not isinstance(record, dict) or "audio" not in record:
+                raise CheckpointError(
+                    f"model={str(directory)!r}: {STANDARDIZATION_NAME} must hold an 'audio' record"
+                )
+            retriever = cls(
+                model,
+                audio_config=audio_config,
+                standardization=FeatureStandardization.from_dict(record["audio"]),
+                image_size=record.get("image_size"),
+            )
+        else:
+            path = require_file(directory, AUDIO_FEATURES_NAME)
+            retriever = cls(model, json.loads(path.read_text(encoding="utf-8")))
         retriever.ood = load_ood_detector(directory)
         return retriever
 
     @staticmethod
-    def write_extras(directory: str | os.PathLike, *, features: dict) -> Path:
-        """Write ``audio_features.json`` (log-mel settings + normalisation) into a folder."""
-        path = Path(directory) / AUDIO_FEATURES_NAME
-        atomic_write_json(path, features)
-        return path
+    def write_extras(
+        directory: str | os.PathLike,
+        *,
+        audio_config: AudioConfig,
+        standardization: FeatureStandardization,
+        image_size: list[int] | None = None,
+    ) -> Path:
+        """Write ``audio_config.json`` and ``standardization.json`` into a folder."""
+        directory = Path(directory)
+        audio_config.to_json(directory / AUDIO_CONFIG_NAME)
+        record = {"audio": standardization.to_dict(), "image_size": image_size}
+        atomic_write_json(directory / STANDARDIZATION_NAME, record)
+        return directory
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write the folder :meth:`from_pretrained` reads (model + audio_features.json)."""
+        """Write the folder :meth:`from_pretrained` reads (model, audio_config.json,
+        standardization.json), in the current format whatever format it was loaded from."""
         directory = Path(self.model.save_pretrained(directory))
-        self.write_extras(directory, features=self.features)
+        self.write_extras(
+            directory,
+            audio_config=self.audio_config,
+            standardization=self.standardization,
+            image_size=self.image_size,
+        )
+        (directory / AUDIO_FEATURES_NAME).unlink(missing_ok=True)
         return seal_folder(directory)
 
     #: the folder's audio OOD detector (``ood.json``, ``benchmarks/ood.py --fit embed``) or None
@@ -153,7 +266,7 @@ class AudioImageRetriever:
         """The shortest clip (samples at :attr:`sample_rate`) the audio tower accepts."""
         if self.model.audio_input == "waveform":
             return int(self.model.audio_encoder.min_length)
-        return int(self.features["hop_length"]) * int(self.model.audio_encoder.min_frames)
+        return self.audio_config.hop_length * int(self.model.audio_encoder.min_frames)
 
     def prepare_audio(self, waveform: Tensor, sample_rate: int) -> tuple[Tensor, Tensor]:
         """Model input of one mono clip (T,): ((1, M, N) log-mel or (1, T) waveform, lengths)."""
@@ -176,24 +289,15 @@ class AudioImageRetriever:
     def log_mel(self, waveform: Tensor, waveform_lengths: Tensor) -> tuple[Tensor, Tensor]:
         """Standardised log-mel (B, M, num_frames) and valid frames (B,) of clips (B, T).
 
-        The training recipe (:func:`synesthesia.data.spoken_digits.log_mel_features`), with
-        the folder's settings: silence trimming and per-utterance normalisation when the
-        model was trained with them.
+        The training recipe (:func:`synesthesia.data.spoken_digits.log_mel_features`) with the
+        folder's AudioConfig and standardisation (silence trimming and per-utterance
+        normalisation when the model was trained with them).
         """
-        f = self.features
         return log_mel_features(
             waveform,
             waveform_lengths,
-            sample_rate=self.sample_rate,
-            n_mels=f["n_mels"],
-            n_fft=f["n_fft"],
-            hop_length=f["hop_length"],
-            num_frames=f["num_frames"],
-            mean=f["mean"],
-            std=f["std"],
-            trim_db=f.get("trim_db"),
-            normalize=f.get("normalize", "global"),
-            floor=_FLOOR,
+            audio_config=self.audio_config,
+            standardization=self.standardization,
         )
 
     def prepare_image(self, image: Tensor) -> Tensor:
@@ -204,9 +308,8 @@ class AudioImageRetriever:
             image = (image * weights[:, None, None]).sum(0, keepdim=True)
         elif image.shape[0] == 1 and channels == 3:
             image = image.expand(3, -1, -1)
-        size = self.features.get("image_size")
-        if size is not None:
-            image = resize_image(image, size=tuple(size), keep_aspect=False)
+        if self.image_size is not None:
+            image = resize_image(image, size=tuple(self.image_size), keep_aspect=False)
         return image[None]
 
     @torch.no_grad()

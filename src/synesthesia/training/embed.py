@@ -9,8 +9,10 @@ over the concatenated audio and image embeddings (so both cross-modal and within
 count): triplet with mining, or contrastive. Validation embeds every held-out clip and image and
 logs Recall@1 and mAP in both directions (``val/R@1`` is their mean R@1).
 
-The exported model folder holds ``audio_features.json`` (the log-mel settings and the
-normalisation) beside the model, so inference can prepare audio the same way.
+The exported model folder holds ``audio_config.json`` (the analysis, an
+:class:`~synesthesia.AudioConfig`) and ``standardization.json`` (trimming, normalisation, frames,
+training statistics and the image size) beside the model, so inference prepares inputs the same
+way (:class:`~synesthesia.pipelines.AudioImageRetriever`).
 
 References:
     Hermans et al. 2017 (batch-hard / batch-all triplet training); Harwath et al., NeurIPS
@@ -30,7 +32,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from synesthesia.data.spoken_digits import SpokenDigits, log_mel_features, make_spoken_digits
+from synesthesia.config import FeatureStandardization
+from synesthesia.data.spoken_digits import (
+    SpokenDigits,
+    digit_audio_config,
+    log_mel_features,
+    make_spoken_digits,
+)
 from synesthesia.errors import ParameterError
 from synesthesia.functional.metric_losses import contrastive_loss, triplet_margin_loss
 from synesthesia.metrics.retrieval import cross_modal_retrieval
@@ -211,16 +219,13 @@ class SpokenDigitsDataModule(L.LightningDataModule):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ParameterError(f"data.{name}={value!r} must be an integer >= {low}")
         self.batch_size, self.seed = batch_size, seed
-        self.features = {
-            "sample_rate": sample_rate,
-            "n_mels": n_mels,
-            "n_fft": n_fft,
-            "hop_length": hop_length,
-            "num_frames": num_frames,
-        }
-        self.robust = trim_db is not None or normalize != "global" or bool(augment)
-        if self.robust:
-            self.features.update(trim_db=trim_db, normalize=normalize)
+        self.audio_config = digit_audio_config(
+            sample_rate=sample_rate, n_mels=n_mels, n_fft=n_fft, hop_length=hop_length
+        )
+        #: the steps before the training statistics are known (mean 0, std 1)
+        self.standardization = FeatureStandardization(
+            num_frames=num_frames, trim_db=trim_db, normalize=normalize
+        )
         self.augment = None
         if augment:
             from synesthesia.transforms.augment_builder import build_augmentation
@@ -239,8 +244,11 @@ class SpokenDigitsDataModule(L.LightningDataModule):
             self.train_lengths = torch.cat([self.train_lengths, copy_lengths])
             self.train_labels = self.train_labels.repeat(1 + augment_copies)
             self.augment = (None, self.augment[1])
-        self.features.update(mean=self.mean, std=self.std)
-        self.features["image_size"] = list(self.train_set.images.shape[-2:])
+        self.standardization = FeatureStandardization(
+            num_frames=num_frames, mean=self.mean, std=self.std, trim_db=trim_db,
+            normalize=normalize,
+        )  # fmt: skip
+        self.image_size = list(self.train_set.images.shape[-2:])
         self.train_mel = (mel - self.mean) / self.std
         val_mel, self.val_lengths = self._log_mel(self.val_set)
         self.val_mel = (val_mel - self.mean) / self.std
@@ -276,39 +284,21 @@ class SpokenDigitsDataModule(L.LightningDataModule):
 
     def featurize(self, waveform: Tensor, waveform_lengths: Tensor) -> tuple[Tensor, Tensor]:
         """Standardised model input (B, M, N) of clips (B, T) (the exported recipe)."""
-        f = self.features
         return log_mel_features(
             waveform,
             waveform_lengths,
-            sample_rate=f["sample_rate"],
-            n_mels=f["n_mels"],
-            n_fft=f["n_fft"],
-            hop_length=f["hop_length"],
-            num_frames=f["num_frames"],
-            mean=f.get("mean", 0.0),
-            std=f.get("std", 1.0),
-            trim_db=f.get("trim_db"),
-            normalize=f.get("normalize", "global"),
+            audio_config=self.audio_config,
+            standardization=self.standardization,
         )
 
     def _log_mel(self, data: SpokenDigits) -> tuple[Tensor, Tensor]:
-        f = self.features
-        if self.robust:
-            unscaled = {k: v for k, v in f.items() if k not in ("mean", "std")}
-            saved, self.features = self.features, unscaled
-            try:
-                return self.featurize(data.waveform, data.waveform_lengths)
-            finally:
-                self.features = saved
-        mel, lengths = data.log_mel(
-            n_mels=f["n_mels"], n_fft=f["n_fft"], hop_length=f["hop_length"]
+        """Features of ``data`` before the training statistics are applied."""
+        return log_mel_features(
+            data.waveform,
+            data.waveform_lengths,
+            audio_config=self.audio_config,
+            standardization=self.standardization.unscaled(),
         )
-        frames = f["num_frames"]
-        if mel.shape[-1] >= frames:
-            mel = mel[..., :frames]
-        else:
-            mel = torch.nn.functional.pad(mel, (0, frames - mel.shape[-1]), value=float(mel.min()))
-        return mel.contiguous(), lengths.clamp(max=frames)
 
     def train_dataloader(self) -> DataLoader:
         trainer = self.trainer
@@ -351,8 +341,13 @@ class SpokenDigitsDataModule(L.LightningDataModule):
         return DataLoader([self.val_batch()], batch_size=None, generator=torch.Generator())
 
     def export(self, directory: str | Path) -> Path:
-        """Write ``audio_features.json`` (log-mel settings + normalisation)."""
-        return AudioImageRetriever.write_extras(directory, features=self.features)
+        """Write ``audio_config.json`` and ``standardization.json`` (the retriever's inputs)."""
+        return AudioImageRetriever.write_extras(
+            directory,
+            audio_config=self.audio_config,
+            standardization=self.standardization,
+            image_size=self.image_size,
+        )
 
 
 class DualEncoderSystem(ModelSystem):
