@@ -27,6 +27,18 @@ _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 _NORMALIZE = ("global", "utterance")
 
 
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """``cls(**data)`` for a dataclass; unknown keys are an error naming the known ones."""
+    name = cls.__name__
+    if not isinstance(data, dict):
+        raise ParameterError(f"data={data!r} must be a dict of {name} fields")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ParameterError(f"unknown {name} fields {unknown}; known: {sorted(known)}")
+    return cls(**data)
+
+
 @dataclass(frozen=True)
 class AudioConfig:
     """Settings of the waveform → (log-)mel-spectrogram analysis.
@@ -137,13 +149,7 @@ class AudioConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AudioConfig:
         """Build from a dict; unknown keys are an error (they usually mean a typo)."""
-        if not isinstance(data, dict):
-            raise ParameterError(f"data={data!r} must be a dict of AudioConfig fields")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ParameterError(f"unknown AudioConfig fields {unknown}; known: {sorted(known)}")
-        return cls(**data)
+        return _from_dict(cls, data)
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         """Return the JSON text; with ``path``, also write it there atomically."""
@@ -235,15 +241,7 @@ class FeatureStandardization:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureStandardization:
         """Build from a dict; unknown keys are an error (they usually mean a typo)."""
-        if not isinstance(data, dict):
-            raise ParameterError(f"data={data!r} must be a dict of FeatureStandardization fields")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ParameterError(
-                f"unknown FeatureStandardization fields {unknown}; known: {sorted(known)}"
-            )
-        return cls(**data)
+        return _from_dict(cls, data)
 
     def unscaled(self) -> FeatureStandardization:
         """The same steps without the final scaling (mean 0, std 1): for computing the
