@@ -127,11 +127,14 @@ def test_loss_is_the_token_mean_cross_entropy():
     assert float(parts["attention_regularization"]) == 0.0
 
 
+@pytest.mark.parametrize(
+    ("dtype", "position_code"),
+    [(torch.float64, "keys_values"), (torch.float32, "keys_values"), (torch.float64, "keys")],
+)
 @pytest.mark.parametrize("beam_size", [1, 3])
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_cached_decoding_equals_uncached(beam_size, dtype):
+def test_cached_decoding_equals_uncached(beam_size, dtype, position_code):
     """The KV cache changes the cost, not the result: same captions, scores and maps."""
-    model = _peaked(_small()).to(dtype)
+    model = _peaked(_small(position_code=position_code)).to(dtype)
     images = _images(5, dtype)
     cached = model.generate(images, beam_size=beam_size, max_length=12)
     full = model.generate(images, beam_size=beam_size, max_length=12, use_cache=False)
@@ -143,8 +146,9 @@ def test_cached_decoding_equals_uncached(beam_size, dtype):
     torch.testing.assert_close(cached.head_alphas, full.head_alphas, rtol=0, atol=tolerance)
 
 
-def test_batched_beam_search_equals_one_image_at_a_time():
-    model = _peaked(_small()).double()
+@pytest.mark.parametrize("position_code", ["keys_values", "keys"])
+def test_batched_beam_search_equals_one_image_at_a_time(position_code):
+    model = _peaked(_small(position_code=position_code)).double()
     images = _images(4, torch.float64)
     batched = model.generate(images, beam_size=3, max_length=10)
     for i in range(4):
@@ -156,10 +160,11 @@ def test_batched_beam_search_equals_one_image_at_a_time():
         torch.testing.assert_close(batched.alphas[i, :n], alone.alphas[0, :n], rtol=0, atol=1e-12)
 
 
-def test_greedy_search_is_beam_one_and_matches_teacher_forcing():
+@pytest.mark.parametrize("position_code", ["keys_values", "keys"])
+def test_greedy_search_is_beam_one_and_matches_teacher_forcing(position_code):
     """Greedy tokens re-fed through the teacher-forced forward give the same attention maps
     and a score equal to the sum of their log-probabilities."""
-    model = _peaked(_small()).double()
+    model = _peaked(_small(position_code=position_code)).double()
     images = _images(3, torch.float64)
     out = model.generate(images, beam_size=1, max_length=8)
     start = torch.full_like(out.tokens[:, :1], model.start_id)
@@ -223,6 +228,26 @@ def test_encoder_weights_initialise_the_encoder(tmp_path):
         assert torch.equal(value, state[name]), name
 
 
+def test_position_code_on_keys_only_leaves_the_values_without_it():
+    """position_code="keys": the memory the layers read back holds no position code, the
+    keys do; with the same weights the two placements attend differently, and the setting
+    survives get_config."""
+    both = _small().double().eval()
+    keys = _small(position_code="keys").double().eval()
+    keys.load_state_dict(both.state_dict())
+    images, captions, lengths = _batch(torch.float64)
+    annotations = both.encode(images)
+    with_code = both.project_annotations(annotations)
+    plain = keys.project_annotations(annotations)
+    torch.testing.assert_close(with_code, plain + keys.memory_position(plain))
+    assert both.memory_position(with_code) is None
+    with torch.no_grad():
+        assert not torch.allclose(
+            both(images, captions, lengths)[1], keys(images, captions, lengths)[1]
+        )
+    assert TransformerCaptioner(**keys.get_config()).position_code == "keys"
+
+
 def test_bad_arguments_name_themselves():
     model = _small()
     images, captions, lengths = _batch()
@@ -238,6 +263,8 @@ def test_bad_arguments_name_themselves():
         _small(embed_dim=18, num_heads=2)
     with pytest.raises(ParameterError, match="attention_layer=2"):
         _small(attention_layer=2)
+    with pytest.raises(ParameterError, match="position_code='values'"):
+        _small(position_code="values")
     with pytest.raises(ParameterError, match="max_length=30"):
         model.generate(images, max_length=30)
     with pytest.raises(ParameterError, match="beam_size=0"):

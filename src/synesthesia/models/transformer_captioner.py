@@ -53,6 +53,9 @@ from synesthesia.nn.transformer import TransformerCache, TransformerDecoder
 
 __all__ = ["TransformerCaptioner", "TransformerDecodingState"]
 
+#: where the regions' 2-D position codes go (see ``TransformerCaptioner(position_code=...)``)
+POSITION_CODES = ("keys_values", "keys")
+
 
 @dataclass
 class TransformerDecodingState:
@@ -60,14 +63,18 @@ class TransformerDecodingState:
 
     Attributes:
         tokens: (B, t) the words fed so far (``<start>`` first).
-        memory: (B, P, D) the regions with their position codes.
+        memory: (B, P, D) the regions (with their position codes unless
+            ``position_code="keys"``).
         cache: the decoder's KV cache, or None when decoding without one (every step then
             reruns the decoder over ``tokens``).
+        memory_position: (1, P, D) the regions' position codes when they go to the keys only
+            (``position_code="keys"``), else None.
     """
 
     tokens: Tensor
     memory: Tensor
     cache: TransformerCache | None
+    memory_position: Tensor | None = None
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -97,6 +104,10 @@ class TransformerCaptioner(PretrainedModel):
             the KV cache and the longest ``generate(max_length=...)`` + 1.
         attention_layer: which decoder layer's cross-attention gives the attention maps
             (negative counts from the last).
+        position_code: where the regions' 2-D codes go: "keys_values" adds them to the
+            regions (the memory every layer reads), "keys" adds them to the cross-attention
+            keys only (as DETR does), so a head finds a region by where it is while what it
+            reads back is only what the region holds.
         encoder_weights: a torchvision ResNet state-dict file (``.pth`` / ``.safetensors``)
             loaded into the encoder at construction (initialisation only: not part of
             :meth:`get_config`; the trained weights come from ``model.safetensors``).
@@ -128,6 +139,7 @@ class TransformerCaptioner(PretrainedModel):
         head_dropout: float = 0.0,
         max_length: int = 64,
         attention_layer: int = -1,
+        position_code: str = "keys_values",
         encoder_weights: str | os.PathLike | None = None,
         pad_id: int = 0,
         start_id: int = 1,
@@ -160,6 +172,8 @@ class TransformerCaptioner(PretrainedModel):
                 f"attention_layer={attention_layer!r} must be a layer index in "
                 f"[{-num_layers}, {num_layers})"
             )
+        if position_code not in POSITION_CODES:
+            raise ParameterError(f"position_code={position_code!r} must be one of {POSITION_CODES}")
         for name, value in (("pad_id", pad_id), ("start_id", start_id), ("end_id", end_id)):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < vocab_size:
                 raise ParameterError(f"{name}={value!r} must be a token id below {vocab_size}")
@@ -170,6 +184,7 @@ class TransformerCaptioner(PretrainedModel):
         self.dropout_p, self.head_dropout = float(dropout), float(head_dropout)
         self.max_length = max_length
         self.attention_layer = attention_layer % num_layers
+        self.position_code = position_code
         self.pad_id, self.start_id, self.end_id = pad_id, start_id, end_id
 
         self.encoder = ImageEncoder(encoder_layout, grid_size=grid_size, in_channels=in_channels)
@@ -208,6 +223,7 @@ class TransformerCaptioner(PretrainedModel):
             "head_dropout": self.head_dropout,
             "max_length": self.max_length,
             "attention_layer": self.attention_layer,
+            "position_code": self.position_code,
             "pad_id": self.pad_id,
             "start_id": self.start_id,
             "end_id": self.end_id,
@@ -260,7 +276,8 @@ class TransformerCaptioner(PretrainedModel):
         return self.encoder(images)
 
     def project_annotations(self, annotations: Tensor) -> Tensor:
-        """The decoder's memory: annotations (B, P, D_enc) → regions (B, P, D) with 2-D codes."""
+        """The decoder's memory: annotations (B, P, D_enc) → regions (B, P, D), with their
+        2-D codes added unless ``position_code="keys"`` (then see :meth:`memory_position`)."""
         if annotations.dim() != 3 or annotations.shape[-1] != self.encoder_dim:
             raise ParameterError(
                 f"annotations with shape {tuple(annotations.shape)} must be "
@@ -268,7 +285,18 @@ class TransformerCaptioner(PretrainedModel):
             )
         rows, columns = self.grid_size
         memory = self.region_norm(self.region_proj(annotations))  # (B, P, D)
+        if self.position_code == "keys":
+            return memory
         return self.region_position(memory, height=rows, width=columns)
+
+    def memory_position(self, memory: Tensor) -> Tensor | None:
+        """The codes (1, P, D) added to the cross-attention keys only, or None when they are
+        part of the memory (``position_code="keys_values"``)."""
+        if self.position_code != "keys":
+            return None
+        rows, columns = self.grid_size
+        zeros = memory.new_zeros(1, rows * columns, self.embed_dim)
+        return self.region_position(zeros, height=rows, width=columns)
 
     def embed(self, tokens: Tensor, *, offset: int = 0) -> Tensor:
         """Word inputs (B, L) at positions offset … offset + L - 1 → (B, L, D)."""
@@ -308,6 +336,7 @@ class TransformerCaptioner(PretrainedModel):
             inputs,
             memory,
             lengths=lengths,
+            memory_position=self.memory_position(memory),
             causal=True,
             need_weights=True,
             average_attn_weights=False,
@@ -365,7 +394,7 @@ class TransformerCaptioner(PretrainedModel):
             cache = self.decoder.new_cache(
                 batch, capacity, device=memory.device, dtype=memory.dtype
             )
-        return TransformerDecodingState(tokens, memory, cache)
+        return TransformerDecodingState(tokens, memory, cache, self.memory_position(memory))
 
     @staticmethod
     def reorder_state(state: TransformerDecodingState, rows: Tensor) -> TransformerDecodingState:
@@ -386,7 +415,7 @@ class TransformerCaptioner(PretrainedModel):
                 for layer_cache in cache.self_attention:
                     layer_cache.reorder(rows)
         memory = state.memory[rows] if expanding else state.memory
-        return TransformerDecodingState(state.tokens[rows], memory, cache)
+        return TransformerDecodingState(state.tokens[rows], memory, cache, state.memory_position)
 
     def step(
         self,
@@ -418,6 +447,7 @@ class TransformerCaptioner(PretrainedModel):
         hidden, weights = self.decoder(
             x,
             memory,
+            memory_position=None if memory is None else state.memory_position,
             causal=True,
             cache=cache,
             need_weights=True,
@@ -426,7 +456,8 @@ class TransformerCaptioner(PretrainedModel):
         )  # (B, L_x, D), (B, H, L_x, P) at attention_layer
         logits = self.logits(hidden[:, -1])  # (B, V)
         alpha = weights[self.attention_layer][:, :, -1]  # (B, H, P)
-        return logits, TransformerDecodingState(prefix, state.memory, cache), alpha
+        state = TransformerDecodingState(prefix, state.memory, cache, state.memory_position)
+        return logits, state, alpha
 
     @torch.no_grad()
     def generate(

@@ -253,6 +253,7 @@ class TransformerDecoderLayer(nn.Module):
         padding_mask: Tensor | None = None,
         memory_lengths: Tensor | None = None,
         memory_padding_mask: Tensor | None = None,
+        memory_position: Tensor | None = None,
         attn_mask: Tensor | None = None,
         causal: bool = True,
         cache: tuple[KVCache, StaticKVCache] | None = None,
@@ -268,6 +269,9 @@ class TransformerDecoderLayer(nn.Module):
             padding_mask: BoolTensor (B, L_k), True = valid self-attention key.
             memory_lengths: LongTensor (B,) valid lengths of the memory.
             memory_padding_mask: BoolTensor (B, L_m), True = valid memory position.
+            memory_position: (B or 1, L_m, memory_dim) position code added to the memory's
+                keys only (DETR's way: where a region is steers the attention, while the
+                values carry only what the region holds); None adds nothing.
             attn_mask: self-attention mask, bool (True = may attend) or additive.
             causal: causal self-attention (default True).
             cache: (self-attention KVCache, cross-attention StaticKVCache).
@@ -293,14 +297,17 @@ class TransformerDecoderLayer(nn.Module):
         )
         if memory is None and (cross_cache is None or not cross_cache.is_set):
             raise ParameterError("memory=None needs a cache that already holds the memory")
+        key = memory
+        if memory is not None and memory_position is not None:
+            key = memory + memory_position
         if self.norm_first:
             x = x + self.dropout1(self.self_attn(self.norm1(x), **self_kwargs)[0])
-            attended, weights = self.cross_attn(self.norm2(x), memory, **cross_kwargs)
+            attended, weights = self.cross_attn(self.norm2(x), key, memory, **cross_kwargs)
             x = x + self.dropout2(attended)
             x = x + self._feed_forward(self.norm3(x))
         else:
             x = self.norm1(x + self.dropout1(self.self_attn(x, **self_kwargs)[0]))
-            attended, weights = self.cross_attn(x, memory, **cross_kwargs)
+            attended, weights = self.cross_attn(x, key, memory, **cross_kwargs)
             x = self.norm2(x + self.dropout2(attended))
             x = self.norm3(x + self._feed_forward(x))
         return (x, weights) if need_weights else x
@@ -463,6 +470,7 @@ class TransformerDecoder(nn.Module):
         padding_mask: Tensor | None = None,
         memory_lengths: Tensor | None = None,
         memory_padding_mask: Tensor | None = None,
+        memory_position: Tensor | None = None,
         attn_mask: Tensor | None = None,
         causal: bool = True,
         cache: TransformerCache | None = None,
@@ -504,6 +512,7 @@ class TransformerDecoder(nn.Module):
                 padding_mask=padding_mask,
                 memory_lengths=memory_lengths,
                 memory_padding_mask=memory_padding_mask,
+                memory_position=memory_position,
                 attn_mask=attn_mask,
                 causal=causal,
                 cache=layer_cache,
