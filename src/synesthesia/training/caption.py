@@ -41,9 +41,9 @@ from synesthesia.text.vocab import SPECIAL_TOKENS, Vocabulary
 from synesthesia.training.config import DEFAULTS
 from synesthesia.training.data import (
     EpochShuffleSampler,
-    RandomBatchStream,
-    batches_consumed,
+    fixed_loader,
     samples_consumed,
+    stream_loader,
 )
 from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
@@ -127,15 +127,7 @@ class DigitStripsDataModule(L.LightningDataModule):
         self.vocab = digit_vocabulary()
 
     def train_dataloader(self) -> DataLoader:
-        trainer = self.trainer
-        stream = RandomBatchStream(
-            _StripBatches(self.batch_size),
-            seed=self.seed,
-            start=batches_consumed(trainer),
-            rank=trainer.global_rank if trainer is not None else 0,
-            world_size=trainer.world_size if trainer is not None else 1,
-        )
-        return DataLoader(stream, batch_size=None, generator=torch.Generator())
+        return stream_loader(_StripBatches(self.batch_size), seed=self.seed, trainer=self.trainer)
 
     def val_dataloader(self) -> DataLoader:
         strips = make_digit_strips(self.num_val, split="test", seed=0)
@@ -148,7 +140,7 @@ class DigitStripsDataModule(L.LightningDataModule):
             }
             for i in range(0, self.num_val, self.batch_size)
         ]
-        return DataLoader(batches, batch_size=None, generator=torch.Generator())
+        return fixed_loader(batches)
 
     #: how ``caption predict`` prepares an image file for this model (see ``preprocess.json``)
     preprocess: dict[str, Any] = {"resize": [32, 128], "center_crop": None, "normalize": False}

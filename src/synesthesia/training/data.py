@@ -32,6 +32,7 @@ __all__ = [
     "batch_generator",
     "batches_consumed",
     "check_data_int",
+    "fixed_loader",
     "stream_loader",
 ]
 
@@ -159,6 +160,14 @@ def stream_loader(
         world_size=trainer.world_size if trainer is not None else 1,
     )
     return DataLoader(stream, batch_size=None, num_workers=num_workers, generator=torch.Generator())
+
+
+def fixed_loader(batches: list[Any]):
+    """A DataLoader over ready-made batches (validation), in order, with its own generator:
+    creating its iterator draws nothing from the global RNG."""
+    from torch.utils.data import DataLoader
+
+    return DataLoader(batches, batch_size=None, generator=torch.Generator())
 
 
 def check_data_int(name: str, value: Any, low: int, *, optional: bool = False) -> int | None:

@@ -44,7 +44,7 @@ from synesthesia.functional.metric_losses import contrastive_loss, triplet_margi
 from synesthesia.metrics.retrieval import cross_modal_retrieval
 from synesthesia.pipelines.retrieval import AudioImageRetriever
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.data import fixed_loader, stream_loader
 from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
 from synesthesia.training.task import Task, train
@@ -301,7 +301,6 @@ class SpokenDigitsDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        trainer = self.trainer
         sampler = PairSampler(
             self.train_mel,
             self.train_lengths,
@@ -314,14 +313,7 @@ class SpokenDigitsDataModule(L.LightningDataModule):
             featurize=self.featurize if self._per_batch else None,
             augment=self.augment,
         )
-        stream = RandomBatchStream(
-            sampler,
-            seed=self.seed,
-            start=batches_consumed(trainer),
-            rank=trainer.global_rank if trainer is not None else 0,
-            world_size=trainer.world_size if trainer is not None else 1,
-        )
-        return DataLoader(stream, batch_size=None, generator=torch.Generator())
+        return stream_loader(sampler, seed=self.seed, trainer=self.trainer)
 
     @property
     def _per_batch(self) -> bool:
@@ -338,7 +330,7 @@ class SpokenDigitsDataModule(L.LightningDataModule):
         }
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader([self.val_batch()], batch_size=None, generator=torch.Generator())
+        return fixed_loader([self.val_batch()])
 
     def export(self, directory: str | Path) -> Path:
         """Write ``audio_config.json`` and ``standardization.json`` (the retriever's inputs)."""

@@ -30,7 +30,7 @@ from synesthesia.errors import ParameterError
 from synesthesia.pipelines.lm import TextGenerator
 from synesthesia.text.tokenizer import ByteTokenizer, CharTokenizer
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.data import stream_loader
 from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
 from synesthesia.training.task import Task, train
@@ -186,20 +186,13 @@ class TextDataModule(L.LightningDataModule):
         return self.tokenizer.vocab_size
 
     def train_dataloader(self) -> DataLoader:
-        trainer = self.trainer  # set by Lightning; None when used on its own
         sampler = WindowSampler(
             self.train_tokens, block_size=self.block_size, batch_size=self.batch_size
         )
-        stream = RandomBatchStream(
-            sampler,
-            seed=self.seed,
-            start=batches_consumed(trainer),
-            rank=trainer.global_rank if trainer is not None else 0,
-            world_size=trainer.world_size if trainer is not None else 1,
-        )
-        # an own generator: creating the iterator must not draw from the global RNG (dropout)
-        return DataLoader(
-            stream, batch_size=None, num_workers=self.num_workers, generator=torch.Generator()
+        # the loader has its own generator: creating its iterator must not draw from the
+        # global RNG (dropout)
+        return stream_loader(
+            sampler, seed=self.seed, trainer=self.trainer, num_workers=self.num_workers
         )
 
     def val_windows(self) -> tuple[Tensor, Tensor]:

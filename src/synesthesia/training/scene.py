@@ -50,7 +50,7 @@ from synesthesia.models import create_model
 from synesthesia.models.scene_student import SceneStudent
 from synesthesia.pipelines.scene import SceneClassifier
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.data import fixed_loader, stream_loader
 from synesthesia.training.fit import fit
 from synesthesia.training.system import ModelSystem
 from synesthesia.training.task import Task, train
@@ -196,18 +196,13 @@ class _TensorDataModule(L.LightningDataModule):
         self.augment = augment
 
     def train_dataloader(self) -> DataLoader:
-        trainer = self.trainer
-        stream = RandomBatchStream(
-            _Sampler(self.train, batch_size=self.batch_size, flip=self.flip, augment=self.augment),
-            seed=self.seed,
-            start=batches_consumed(trainer),
-            rank=trainer.global_rank if trainer is not None else 0,
-            world_size=trainer.world_size if trainer is not None else 1,
+        sampler = _Sampler(
+            self.train, batch_size=self.batch_size, flip=self.flip, augment=self.augment
         )
-        return DataLoader(stream, batch_size=None, generator=torch.Generator())
+        return stream_loader(sampler, seed=self.seed, trainer=self.trainer)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader([self.val], batch_size=None, generator=torch.Generator())
+        return fixed_loader([self.val])
 
 
 class TeacherSystem(ModelSystem):

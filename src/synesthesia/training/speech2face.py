@@ -59,7 +59,7 @@ from synesthesia.functional.feature_losses import speech2face_loss
 from synesthesia.models.speech2face import Speech2FaceModel
 from synesthesia.pipelines.speech2face import Speech2Face
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import RandomBatchStream, batches_consumed
+from synesthesia.training.data import fixed_loader, stream_loader
 from synesthesia.training.fit import fit
 from synesthesia.training.scene import TeacherSystem
 from synesthesia.training.system import ModelSystem
@@ -195,18 +195,10 @@ class _DataModule(L.LightningDataModule):
         self.val_batch = val.rows(torch.randperm(val.size, generator=generator)[:count])
 
     def train_dataloader(self) -> DataLoader:
-        trainer = self.trainer
-        stream = RandomBatchStream(
-            self.train_sampler,
-            seed=self.seed,
-            start=batches_consumed(trainer),
-            rank=trainer.global_rank if trainer is not None else 0,
-            world_size=trainer.world_size if trainer is not None else 1,
-        )
-        return DataLoader(stream, batch_size=None, generator=torch.Generator())
+        return stream_loader(self.train_sampler, seed=self.seed, trainer=self.trainer)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader([self.val_batch], batch_size=None, generator=torch.Generator())
+        return fixed_loader([self.val_batch])
 
 
 # -- systems ----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from synesthesia.models import create_model
 from synesthesia.pipelines.tts import TEXT_PROCESSOR_NAME, TextToSpeech, write_acoustic_extras
 from synesthesia.text import TextProcessor
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import check_data_int, stream_loader
+from synesthesia.training.data import check_data_int, fixed_loader, stream_loader
 from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
 from synesthesia.training.task import Task, train
@@ -235,9 +235,7 @@ class TTSDataModule(L.LightningDataModule):
         return [collate_tts(ordered[i : i + size]) for i in range(0, len(ordered), size)]
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.val_batches(), batch_size=None, shuffle=False, generator=torch.Generator()
-        )
+        return fixed_loader(self.val_batches())
 
     def export(self, directory: str | Path) -> Path:
         """Write ``text_processor.json`` beside the exported model.

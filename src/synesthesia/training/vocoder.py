@@ -40,7 +40,7 @@ from synesthesia.models import create_model
 from synesthesia.pipelines import vocoder as vocoder_pipeline
 from synesthesia.pipelines.vocoder import AUDIO_CONFIG_NAME, write_vocoder_extras  # noqa: F401
 from synesthesia.training.config import DEFAULTS
-from synesthesia.training.data import check_data_int, stream_loader
+from synesthesia.training.data import check_data_int, fixed_loader, stream_loader
 from synesthesia.training.fit import FitResult
 from synesthesia.training.system import ModelSystem
 from synesthesia.training.task import Task, train
@@ -302,9 +302,7 @@ class VocoderDataModule(L.LightningDataModule):
         return [collate_vocoder(crops[i : i + size]) for i in range(0, len(crops), size)]
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.val_batches(), batch_size=None, shuffle=False, generator=torch.Generator()
-        )
+        return fixed_loader(self.val_batches())
 
     def export(self, directory: str | Path) -> Path:
         """Write ``audio_config.json`` beside the exported model."""
