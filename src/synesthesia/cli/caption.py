@@ -14,7 +14,7 @@ from pathlib import Path
 
 from synesthesia.cli._checks import check_output_dir
 from synesthesia.cli._train import add_train_command, shown
-from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.errors import ParameterError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -132,35 +132,25 @@ def _configure(config: dict, args: argparse.Namespace) -> None:
         )
 
 
-def _load_captioner(directory: Path):
-    from synesthesia.pipelines._folder import load_model_folder
-    from synesthesia.pipelines.captioning import CAPTIONER_REFUSAL, CAPTIONERS, VOCAB_NAME
-    from synesthesia.text.vocab import Vocabulary
-
-    model = load_model_folder(directory, CAPTIONERS, refusal=CAPTIONER_REFUSAL, flag="--model")
-    vocab = Vocabulary.load(Path(directory) / VOCAB_NAME)
-    if len(vocab) != model.vocab_size:
-        raise CheckpointError(
-            f"--model={str(directory)!r}: vocab.json has {len(vocab)} words but the model "
-            f"vocab_size={model.vocab_size}"
-        )
-    return model, vocab
-
-
 def evaluate(args: argparse.Namespace) -> int:
     from synesthesia.data.digit_strips import DIGIT_WORDS
     from synesthesia.demos.captioning import evaluate_on_digit_strips
+    from synesthesia.pipelines.captioning import ImageCaptioner
 
     if args.num_strips < 1 or args.beam_size < 1:
         raise ParameterError(
             f"--num-strips={args.num_strips} and --beam-size={args.beam_size} must be positive"
         )
     directory = _model_dir(args.model)
-    model, vocab = _load_captioner(directory)
-    if not all(word in vocab for word in DIGIT_WORDS):
+    captioner = ImageCaptioner.from_pretrained(directory)
+    if not all(word in captioner.vocab for word in DIGIT_WORDS):
         raise ParameterError(f"--model={str(directory)!r} was not trained on digit strips")
     result = evaluate_on_digit_strips(
-        model, vocab, num_strips=args.num_strips, seed=args.seed, beam_size=args.beam_size
+        captioner.model,
+        captioner.vocab,
+        num_strips=args.num_strips,
+        seed=args.seed,
+        beam_size=args.beam_size,
     )
     for key in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr-D", "exact"):
         print(f"{key}\t{result[key]:.4f}")
