@@ -43,6 +43,7 @@ __all__ = [
     "beam_search",
     "beam_search_annotations",
     "check_captions",
+    "decode_captions",
     "greedy_search",
 ]
 
@@ -187,6 +188,50 @@ def beam_search(
 
 
 @torch.no_grad()
+@torch.no_grad()
+def decode_captions(
+    model: Any,
+    images: Tensor,
+    *,
+    beam_size: int = 1,
+    max_length: int = 20,
+    length_normalization: bool = False,
+    use_cache: bool = True,
+) -> CaptionOutput:
+    """A captioner's ``generate``: greedy search (``beam_size=1``) or batched beam search, in
+    eval mode (the model's mode is restored afterwards), without gradients.
+
+    Args:
+        model: an attentive captioner (see module docstring).
+        images: (B, C, H, W).
+        beam_size: K; 1 decodes greedily.
+        max_length: most words generated (``<end>`` included).
+        length_normalization: rank finished captions by log-probability per word.
+        use_cache: passed to the model's ``init_state`` (a Transformer's KV cache).
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        if beam_size == 1:
+            return greedy_search(
+                model,
+                images,
+                max_length=max_length,
+                length_normalization=length_normalization,
+                use_cache=use_cache,
+            )
+        return beam_search(
+            model,
+            images,
+            beam_size=beam_size,
+            max_length=max_length,
+            length_normalization=length_normalization,
+            use_cache=use_cache,
+        )
+    finally:
+        model.train(was_training)
+
+
 def beam_search_annotations(
     model: Any,
     annotations: Tensor,

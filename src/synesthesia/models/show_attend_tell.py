@@ -25,12 +25,7 @@ from torch import Tensor, nn
 from synesthesia.errors import ParameterError
 from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
-from synesthesia.models.caption_search import (
-    CaptionOutput,
-    beam_search,
-    check_captions,
-    greedy_search,
-)
+from synesthesia.models.caption_search import CaptionOutput, check_captions, decode_captions
 from synesthesia.models.registry import register_model
 from synesthesia.nn.attention import AdditiveAttention
 from synesthesia.nn.resnet import ImageEncoder
@@ -325,22 +320,13 @@ class ShowAttendTell(PretrainedModel):
             (B,) (sum of log-probabilities, divided by the length with
             ``length_normalization``) and alphas (B, L, P).
         """
-        was_training = self.training
-        self.eval()
-        try:
-            if beam_size == 1:
-                return greedy_search(
-                    self, images, max_length=max_length, length_normalization=length_normalization
-                )
-            return beam_search(
-                self,
-                images,
-                beam_size=beam_size,
-                max_length=max_length,
-                length_normalization=length_normalization,
-            )
-        finally:
-            self.train(was_training)
+        return decode_captions(
+            self,
+            images,
+            beam_size=beam_size,
+            max_length=max_length,
+            length_normalization=length_normalization,
+        )
 
     def attention_maps(self, alphas: Tensor) -> Tensor:
         """Reshape alphas (..., P) into maps (..., rows, columns) of the annotation grid."""

@@ -40,12 +40,7 @@ from torch import Tensor, nn
 from synesthesia.errors import ParameterError
 from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
-from synesthesia.models.caption_search import (
-    CaptionOutput,
-    beam_search,
-    check_captions,
-    greedy_search,
-)
+from synesthesia.models.caption_search import CaptionOutput, check_captions, decode_captions
 from synesthesia.models.registry import register_model
 from synesthesia.nn.positional import SinusoidalPositionalEncoding2D, sinusoidal_positional_encoding
 from synesthesia.nn.resnet import ImageEncoder
@@ -478,27 +473,14 @@ class TransformerCaptioner(PretrainedModel):
             :class:`CaptionOutput`: tokens (B, L), lengths (B,), scores (B,), alphas
             (B, L, P) averaged over heads and head_alphas (B, L, H, P).
         """
-        was_training = self.training
-        self.eval()
-        try:
-            if beam_size == 1:
-                return greedy_search(
-                    self,
-                    images,
-                    max_length=max_length,
-                    length_normalization=length_normalization,
-                    use_cache=use_cache,
-                )
-            return beam_search(
-                self,
-                images,
-                beam_size=beam_size,
-                max_length=max_length,
-                length_normalization=length_normalization,
-                use_cache=use_cache,
-            )
-        finally:
-            self.train(was_training)
+        return decode_captions(
+            self,
+            images,
+            beam_size=beam_size,
+            max_length=max_length,
+            length_normalization=length_normalization,
+            use_cache=use_cache,
+        )
 
     def attention_maps(self, alphas: Tensor) -> Tensor:
         """Reshape alphas (..., P) into maps (..., rows, columns) of the region grid (works
