@@ -334,16 +334,10 @@ def _check_layers(num_layers: object) -> int:
     return num_layers
 
 
-class TransformerEncoder(nn.Module):
-    """A stack of :class:`TransformerEncoderLayer` with a final layer norm for pre-norm.
+class _LayerStack(nn.Module):
+    """``num_layers`` copies of ``layer_class`` and, for pre-norm, a final layer norm."""
 
-    Args:
-        num_layers: number of layers.
-        embed_dim: D.
-        num_heads: H.
-        final_norm: apply a final LayerNorm (default: ``norm_first``).
-        **layer_kwargs: keyword arguments of :class:`TransformerEncoderLayer`.
-    """
+    layer_class: type[nn.Module]
 
     def __init__(
         self,
@@ -357,7 +351,7 @@ class TransformerEncoder(nn.Module):
         super().__init__()
         _check_layers(num_layers)
         self.layers = nn.ModuleList(
-            TransformerEncoderLayer(embed_dim, num_heads, **layer_kwargs) for _ in range(num_layers)
+            self.layer_class(embed_dim, num_heads, **layer_kwargs) for _ in range(num_layers)
         )
         norm_first = layer_kwargs.get("norm_first", True)
         use_norm = norm_first if final_norm is None else final_norm
@@ -367,6 +361,20 @@ class TransformerEncoder(nn.Module):
             if use_norm
             else None
         )
+
+
+class TransformerEncoder(_LayerStack):
+    """A stack of :class:`TransformerEncoderLayer` with a final layer norm for pre-norm.
+
+    Args:
+        num_layers: number of layers.
+        embed_dim: D.
+        num_heads: H.
+        final_norm: apply a final LayerNorm (default: ``norm_first``).
+        **layer_kwargs: keyword arguments of :class:`TransformerEncoderLayer`.
+    """
+
+    layer_class = TransformerEncoderLayer
 
     def new_cache(
         self,
@@ -410,7 +418,7 @@ class TransformerEncoder(nn.Module):
         return x if self.norm is None else self.norm(x)
 
 
-class TransformerDecoder(nn.Module):
+class TransformerDecoder(_LayerStack):
     """A stack of :class:`TransformerDecoderLayer` with a final layer norm for pre-norm.
 
     Args:
@@ -421,28 +429,7 @@ class TransformerDecoder(nn.Module):
         **layer_kwargs: keyword arguments of :class:`TransformerDecoderLayer`.
     """
 
-    def __init__(
-        self,
-        num_layers: int,
-        embed_dim: int,
-        num_heads: int,
-        *,
-        final_norm: bool | None = None,
-        **layer_kwargs,
-    ) -> None:
-        super().__init__()
-        _check_layers(num_layers)
-        self.layers = nn.ModuleList(
-            TransformerDecoderLayer(embed_dim, num_heads, **layer_kwargs) for _ in range(num_layers)
-        )
-        norm_first = layer_kwargs.get("norm_first", True)
-        use_norm = norm_first if final_norm is None else final_norm
-        eps = layer_kwargs.get("layer_norm_eps", 1e-5)
-        self.norm = (
-            nn.LayerNorm(embed_dim, eps=eps, bias=layer_kwargs.get("bias", True))
-            if use_norm
-            else None
-        )
+    layer_class = TransformerDecoderLayer
 
     def new_cache(
         self,
