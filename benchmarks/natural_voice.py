@@ -148,11 +148,18 @@ def main() -> None:
         default=3,
         help="Piper takes of each sentence whose WER is averaged (its noise differs every call)",
     )
+    parser.add_argument(
+        "--sharpen",
+        type=float,
+        default=None,
+        help="the natural voice's mel post-filter (default: its synthesis.json; 1 = off)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     parser.add_argument("--out-dir", type=Path, default=None, help="write 5 wavs per system")
     args = parser.parse_args()
 
-    tts = TextToSpeech.from_pretrained(args.tts, griffin_lim_iters=64)
+    post_filter = {} if args.sharpen is None else {"sharpen": args.sharpen}
+    tts = TextToSpeech.from_pretrained(args.tts, griffin_lim_iters=64, **post_filter)
     config = tts.audio_config
     rate = config.sample_rate
     r = tts.acoustic_model.reduction_factor
@@ -166,8 +173,8 @@ def main() -> None:
         "grid": heldout_sentences("grid", args.num_grid, seed=1),
         "general": heldout_sentences("general", args.num_general, seed=0),
     }
-    print(f"natural voice {args.tts}; WaveNet {args.vocoder}; {rate} Hz; torch threads "
-          f"{torch.get_num_threads()}", flush=True)  # fmt: skip
+    print(f"natural voice {args.tts} (sharpen {tts.sharpen:g}); WaveNet {args.vocoder}; {rate} "
+          f"Hz; torch threads {torch.get_num_threads()}", flush=True)  # fmt: skip
     table = Table()
     saved: dict[str, list[torch.Tensor]] = {}
 

@@ -6,17 +6,18 @@ shipped ``tts_espeak`` model or ``--model DIR``:
 
 * acoustic model: text processing + Tacotron 2 decoding until the stop token, batch 1
   (sentence by sentence) and batch 8;
-* whole pipeline with our Griffin-Lim (32 iterations, momentum 0.99): text → waveform;
+* whole pipeline with our Griffin-Lim (``--griffin-lim-iters``, default 32; momentum 0.99) and
+  the voice's own post-filter (its ``synthesis.json``): text → waveform;
 * with ``--vocoder`` (``wavenet``: the WaveNet shipped for the voice, or a WaveNet folder):
   the whole pipeline through that WaveNet (text → log-mel → samples, one at a time);
 * reference in the same process: librosa's Griffin-Lim
-  (``librosa.feature.inverse.mel_to_audio``, 32 iterations, momentum 0.99) on the same
+  (``librosa.feature.inverse.mel_to_audio``, the same iterations, momentum 0.99) on the same
   predicted mels, alone.
 
 Targets (issue 7, 2 CPU cores): acoustic RTF <= 0.05 at batch 1; pipeline RTF <= 0.2.
 
     python benchmarks/tts.py [--model DIR|NAME] [--vocoder wavenet|DIR] [--sentences 16] \
-        [--threads 2]
+        [--threads 2] [--griffin-lim-iters 32]
 """
 
 from __future__ import annotations
@@ -43,11 +44,15 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=16, help="test sentences (half GRID)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (median)")
+    parser.add_argument(
+        "--griffin-lim-iters", type=int, default=32, help="ours and librosa's (default 32)"
+    )
     args = parser.parse_args()
+    n_iter = args.griffin_lim_iters
     torch.set_num_threads(args.threads)
     import librosa
 
-    tts = TextToSpeech.from_pretrained(args.model, griffin_lim_iters=32)
+    tts = TextToSpeech.from_pretrained(args.model, griffin_lim_iters=n_iter)
     c = tts.audio_config
     half = args.sentences // 2
     texts = [s.normalized for s in heldout_sentences("grid", half, seed=1)]
@@ -70,7 +75,7 @@ def main() -> None:
             librosa.feature.inverse.mel_to_audio(
                 np.exp(mel.double().numpy()), sr=c.sample_rate, n_fft=c.n_fft,
                 hop_length=c.hop_length, win_length=c.win_length, center=True,
-                power=c.power, n_iter=32, fmin=c.f_min, fmax=c.f_max_hz,  # momentum 0.99 (default)
+                power=c.power, n_iter=n_iter, fmin=c.f_min, fmax=c.f_max_hz,  # momentum 0.99
                 htk=c.mel_scale == "htk", norm=c.norm,
             )  # fmt: skip
 
@@ -82,7 +87,7 @@ def main() -> None:
         print(f"acoustic model, batch {batch:<2}           {acoustic:7.4f}  "
               f"{'<= 0.05' if batch == 1 else ''}")  # fmt: skip
         print(f"pipeline (our Griffin-Lim), batch {batch:<2} {pipeline:7.4f}  <= 0.2")
-    print(f"our Griffin-Lim alone (32 it)      {ours_gl:7.4f}")
+    print(f"our Griffin-Lim alone ({n_iter} it)      {ours_gl:7.4f}")
     if args.vocoder is not None:
         wavenet = TextToSpeech.from_pretrained(args.model, vocoder=args.vocoder)
         wavenet.batch(texts[:1])  # warm-up (numba compilation)
@@ -90,7 +95,8 @@ def main() -> None:
         print(f"pipeline (WaveNet), batch 8        {seconds_wn / seconds:7.4f}  (one run)")
         alone = median_time(lambda: wavenet.vocode(mels), 1, warmup=False)
         print(f"WaveNet alone                      {alone / seconds:7.4f}  (one run)")
-    print(f"librosa Griffin-Lim alone (32 it)  {reference:7.4f}  ({reference / ours_gl:.1f}x ours)")
+    print(f"librosa Griffin-Lim alone ({n_iter} it)  {reference:7.4f}  "
+          f"({reference / ours_gl:.1f}x ours)")  # fmt: skip
 
 
 if __name__ == "__main__":

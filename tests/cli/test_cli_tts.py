@@ -149,7 +149,19 @@ def test_speak_bad_arguments_are_one_line(tiny_model, tmp_path, one_line_error):
     assert "different AudioConfig" in one_line_error(prefix=None)
     assert main(["speak", "x" * 100_001, "-o", out, "--model", str(tiny_model)]) == 2
     assert "characters" in one_line_error(prefix=None)
+    assert main(["speak", "hi", "-o", out, "--model", str(tiny_model), "--sharpen", "0"]) == 2
+    assert "--sharpen=0.0" in one_line_error(prefix=None)
     assert not Path(out).exists()
+
+
+def test_speak_sharpen_overrides_the_voice_setting(tmp_path, capsys):
+    """--sharpen 1 turns the shipped natural voice's post-filter off: another waveform."""
+    own, off = tmp_path / "own.wav", tmp_path / "off.wav"
+    text = ["speak", "Set red by G nine now.", "--model", "tts_natural", "--griffin-lim-iters", "4"]
+    assert main([*text, "-o", str(own)]) == 0
+    assert main([*text, "-o", str(off), "--sharpen", "1"]) == 0
+    a, b = soundfile.read(str(own))[0], soundfile.read(str(off))[0]
+    assert a.shape == b.shape and not np.allclose(a, b)
 
 
 def test_tts_train_bad_config_is_one_line(corpus, tmp_path, one_line_error):

@@ -190,3 +190,25 @@ def test_errors_name_the_argument():
         mel_spectrogram(torch.randn(4000), sample_rate=22050, f_max=12000.0)
     with pytest.raises(ParameterError, match="NaN"):
         mel_spectrogram(torch.full((4000,), float("nan")), sample_rate=22050)
+
+
+def test_sharpen_log_mel_stretches_each_band_around_its_mean():
+    from synesthesia.functional import sharpen_log_mel
+
+    g = torch.Generator().manual_seed(0)
+    mel = torch.randn(2, 5, 40, generator=g, dtype=torch.float64) - 4.0
+    out = sharpen_log_mel(mel, factor=1.5)
+    torch.testing.assert_close(out.mean(-1), mel.mean(-1), rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        out - out.mean(-1, keepdim=True), 1.5 * (mel - mel.mean(-1, keepdim=True)),
+        rtol=0, atol=1e-12,
+    )  # fmt: skip
+    torch.testing.assert_close(out.std(-1), 1.5 * mel.std(-1), rtol=1e-12, atol=0)
+    assert sharpen_log_mel(mel, factor=1) is mel
+    floored = sharpen_log_mel(mel, factor=3.0, floor=-6.0)
+    assert floored.min() >= -6.0 and floored.min() == -6.0
+    for bad in (0, -2, True):
+        with pytest.raises(ParameterError, match="factor"):
+            sharpen_log_mel(mel, factor=bad)
+    with pytest.raises(ParameterError, match="frames"):
+        sharpen_log_mel(mel[..., :0], factor=1.2)

@@ -127,3 +127,41 @@ def test_bad_settings(parts):
         TextToSpeech(model, TextProcessor("characters"))
     with pytest.raises(ParameterError, match="texts"):
         _tts(parts).batch("not a list")
+
+
+def test_sharpen_post_filters_each_sentence_and_travels_with_the_folder(parts, tmp_path):
+    """sharpen: every sentence's mel is the unsharpened one stretched around its own band
+    means (floored), the waveform is vocoded from it, and the setting is saved in the
+    folder's synthesis.json, read back by from_pretrained and overridden by an argument."""
+    import json
+    import math
+
+    from synesthesia.functional import sharpen_log_mel
+    from synesthesia.pipelines.tts import SYNTHESIS_CONFIG_NAME
+
+    model, _ = parts
+    texts = ["Hello there.", "Go on, then."]
+    plain = _tts(parts, max_frames_per_token=4, stop_threshold=0.999999).mels(texts)
+    sharp = _tts(parts, max_frames_per_token=4, stop_threshold=0.999999, sharpen=1.3).mels(texts)
+    floor = math.log(model.audio_config.log_floor)
+    for (a, *_), (b, *_) in zip(plain, sharp):
+        assert a.shape[-1] > 1
+        torch.testing.assert_close(b, sharpen_log_mel(a, factor=1.3, floor=floor))
+        assert not torch.equal(a, b)
+    tts = _tts(parts, max_frames_per_token=4, stop_threshold=0.999999, sharpen=1.3)
+    speech = tts(texts[0])
+    alone = tts.mels([texts[0]])[0][0]
+    torch.testing.assert_close(speech.mel, alone)
+    torch.testing.assert_close(speech.waveform, tts.vocode([alone])[0].clamp(-1, 1))
+
+    folder = tts.save_pretrained(tmp_path / "voice")
+    assert json.loads((folder / SYNTHESIS_CONFIG_NAME).read_text()) == {"sharpen": 1.3}
+    assert TextToSpeech.from_pretrained(folder).sharpen == 1.3
+    assert TextToSpeech.from_pretrained(folder, sharpen=1.0).sharpen == 1.0
+    assert not (_tts(parts).save_pretrained(tmp_path / "plain") / SYNTHESIS_CONFIG_NAME).exists()
+    (folder / SYNTHESIS_CONFIG_NAME).write_text('{"sharpness": 2}')
+    with pytest.raises(CheckpointError, match="synthesis.json"):
+        TextToSpeech.from_pretrained(folder)
+    for bad in (0, -1.0, 3.5, True, "1.3"):
+        with pytest.raises(ParameterError, match="sharpen"):
+            _tts(parts, sharpen=bad)

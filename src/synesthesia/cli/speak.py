@@ -64,8 +64,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--n-iter",
         dest="griffin_lim_iters",
         type=int,
-        default=32,
-        help="Griffin-Lim iterations (default 32; --n-iter is the same flag)",
+        default=None,
+        help="Griffin-Lim iterations (default: the voice's synthesis.json, else 32; --n-iter "
+        "is the same flag)",
+    )
+    p.add_argument(
+        "--sharpen",
+        type=float,
+        default=None,
+        metavar="FACTOR",
+        help="post-filter of the predicted mel: each band's excursions around its mean are "
+        "multiplied by FACTOR (default: the voice's own synthesis.json, else 1 = off)",
     )
     p.add_argument(
         "--alignment-out",
@@ -107,11 +116,16 @@ def run(args: argparse.Namespace) -> int:
                 f"--vocoder={args.vocoder!r} must be 'griffin-lim', 'wavenet' or a WaveNet "
                 "model folder"
             )
-    if not args.griffin_lim_iters > 0:
-        raise ParameterError(f"--griffin-lim-iters={args.griffin_lim_iters} must be positive")
-    tts = TextToSpeech.from_pretrained(
-        model, vocoder=vocoder, griffin_lim_iters=args.griffin_lim_iters
-    )
+    settings = {}
+    if args.griffin_lim_iters is not None:
+        if not args.griffin_lim_iters > 0:
+            raise ParameterError(f"--griffin-lim-iters={args.griffin_lim_iters} must be positive")
+        settings["griffin_lim_iters"] = args.griffin_lim_iters
+    if args.sharpen is not None:
+        if not 0 < args.sharpen <= 3:
+            raise ParameterError(f"--sharpen={args.sharpen} must be in (0, 3]")
+        settings["sharpen"] = args.sharpen
+    tts = TextToSpeech.from_pretrained(model, vocoder=vocoder, **settings)
     start = time.perf_counter()
     speech = tts(text, progress=tts.vocoder is not None)
     elapsed = time.perf_counter() - start

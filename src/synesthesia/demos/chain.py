@@ -128,13 +128,14 @@ class Chain:
         vocoders: Mapping[str, str | os.PathLike] | None = None,
         gallery: str | os.PathLike | None = None,
         face: str | os.PathLike | None = None,
-        griffin_lim_iters: int = 32,
+        griffin_lim_iters: int | None = None,
     ) -> Chain:
         """Load the shipped models: the default voice through Griffin-Lim and, when one ships
         for it, its WaveNet (as ``"wavenet"``); ``vocoders`` adds WaveNet folders by name;
         ``gallery`` is a folder of images (default: the shipped ten handwritten digits);
         ``face`` a Speech2Face folder (default: the shipped :data:`FACE_MODEL` when the package
-        has one, else none)."""
+        has one, else none); ``griffin_lim_iters`` overrides the voice's own setting
+        (``synthesis.json``; else 32)."""
         from synesthesia.pipelines import (
             AudioImageRetriever,
             ImageCaptioner,
@@ -147,18 +148,24 @@ class Chain:
         from synesthesia.pipelines.retrieval import list_media
         from synesthesia.pipelines.scene import SceneClassifier
         from synesthesia.pipelines.speech2face import Speech2Face
-        from synesthesia.pipelines.tts import load_acoustic_model
+        from synesthesia.pipelines.tts import load_acoustic_model, read_synthesis_config
         from synesthesia.pipelines.vocoder import load_vocoder
 
         acoustic, processor = load_acoustic_model(pretrained_path(DEFAULT_VOICE))
-        voices = {
-            GRIFFIN_LIM: TextToSpeech(acoustic, processor, griffin_lim_iters=griffin_lim_iters)
-        }
+        settings = read_synthesis_config(pretrained_path(DEFAULT_VOICE))
+        if griffin_lim_iters is not None:
+            settings["griffin_lim_iters"] = griffin_lim_iters
+        voices = {GRIFFIN_LIM: TextToSpeech(acoustic, processor, **settings)}
         vocoders = dict(vocoders or {})
         if DEFAULT_VOICE in SHIPPED_VOCODERS:
             vocoders.setdefault("wavenet", pretrained_path(SHIPPED_VOCODERS[DEFAULT_VOICE]))
         for name, folder in vocoders.items():
-            voices[str(name)] = TextToSpeech(acoustic, processor, vocoder=load_vocoder(folder))
+            voices[str(name)] = TextToSpeech(
+                acoustic,
+                processor,
+                vocoder=load_vocoder(folder),
+                sharpen=settings.get("sharpen", 1.0),
+            )
         folder = asset_path("embed_digits/query_seven.wav").parent / "gallery"
         if face is None and FACE_MODEL in list_pretrained():
             face = pretrained_path(FACE_MODEL)

@@ -17,6 +17,7 @@ from synesthesia.functional.mel import (
     mel_frequencies,
     mel_spectrogram,
     mel_to_hz,
+    sharpen_log_mel,
 )
 from synesthesia.functional.metric_losses import (
     contrastive_loss,
@@ -46,6 +47,7 @@ __all__ += [
     "mfcc",
     "power_spectrum",
     "power_to_db",
+    "sharpen_log_mel",
     "spectral_convergence",
     "spectrogram",
     "stft",

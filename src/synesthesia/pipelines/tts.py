@@ -23,16 +23,23 @@ import torch
 from torch import Tensor
 
 from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.functional.mel import sharpen_log_mel
 
 __all__ = [
     "Speech",
     "TextToSpeech",
     "load_acoustic_model",
+    "read_synthesis_config",
     "write_acoustic_extras",
+    "SYNTHESIS_CONFIG_NAME",
     "TEXT_PROCESSOR_NAME",
 ]
 
 TEXT_PROCESSOR_NAME = "text_processor.json"
+#: a voice's own synthesis settings (optional; read by ``TextToSpeech.from_pretrained``)
+SYNTHESIS_CONFIG_NAME = "synthesis.json"
+#: the settings ``synthesis.json`` may hold (keyword arguments of :class:`TextToSpeech`)
+SYNTHESIS_SETTINGS = ("sharpen", "griffin_lim_iters")
 
 #: the most mel frames a token may take before decoding is cut (a model that never emits
 #: its stop token still ends); eSpeak-rate speech takes about 7 frames of 12.5 ms per phoneme
@@ -91,6 +98,26 @@ def load_acoustic_model(directory: str | os.PathLike):
     return model.eval(), processor
 
 
+def read_synthesis_config(directory: str | os.PathLike) -> dict:
+    """The settings of a voice folder's ``synthesis.json`` ({} without one).
+
+    Raises:
+        CheckpointError: the file is not a JSON object of known settings.
+    """
+    from synesthesia.utils import read_json
+
+    path = Path(directory) / SYNTHESIS_CONFIG_NAME
+    if not path.is_file():
+        return {}
+    settings = read_json(path)
+    if not isinstance(settings, dict) or set(settings) - set(SYNTHESIS_SETTINGS):
+        raise CheckpointError(
+            f"model={str(directory)!r}: {SYNTHESIS_CONFIG_NAME} must be an object with keys "
+            f"among {list(SYNTHESIS_SETTINGS)}, got {settings!r}"
+        )
+    return settings
+
+
 def write_acoustic_extras(
     directory: str | os.PathLike, *, text_processor, corpus_settings: dict | None = None
 ) -> Path:
@@ -131,6 +158,11 @@ class TextToSpeech:
             :meth:`~synesthesia.models.Tacotron2.infer`); None (default): unconstrained (on the
             second training run (v2, docs/results.md) the (1, 3) window raised held-out GRID WER
             from 0.158 to 0.192).
+        sharpen: post-filter of the predicted log-mels before vocoding
+            (:func:`synesthesia.functional.sharpen_log_mel`): each band's excursions around its
+            mean over the sentence are multiplied by this factor; 1 (default) leaves them
+            as predicted. A voice folder may set its own (and its ``griffin_lim_iters``) in
+            ``synthesis.json``, which :meth:`from_pretrained` reads.
     """
 
     def __init__(
@@ -138,7 +170,7 @@ class TextToSpeech:
         momentum: float = 0.99, stop_threshold: float = 0.5,
         max_frames_per_token: int = MAX_FRAMES_PER_TOKEN, max_sentence_chars: int = 200,
         pause: float = 0.2, batch_size: int = 8, temperature: float = 1.0,
-        attention_window: tuple[int, int] | None = None,
+        attention_window: tuple[int, int] | None = None, sharpen: float = 1.0,
     ) -> None:  # fmt: skip
         from synesthesia.models import Tacotron2, WaveNet
         from synesthesia.text import TextProcessor
@@ -170,6 +202,12 @@ class TextToSpeech:
                 raise ParameterError(f"{name}={value!r} must be an integer >= {low}")
         if not 0 <= float(pause) <= 10:
             raise ParameterError(f"pause={pause!r} must be in [0, 10] seconds")
+        if (
+            isinstance(sharpen, bool)
+            or not isinstance(sharpen, (int, float))
+            or not (0 < sharpen <= 3)
+        ):
+            raise ParameterError(f"sharpen={sharpen!r} must be a number in (0, 3]")
         self.acoustic_model = acoustic_model.eval()
         self.text_processor = text_processor
         self.vocoder = None if vocoder is None else vocoder.eval()
@@ -183,6 +221,7 @@ class TextToSpeech:
         self.batch_size = batch_size
         self.temperature = float(temperature)
         self.attention_window = None if attention_window is None else tuple(attention_window)
+        self.sharpen = float(sharpen)
 
     @classmethod
     def from_pretrained(
@@ -198,7 +237,9 @@ class TextToSpeech:
             vocoder: None or ``"griffin-lim"``: Griffin-Lim; ``"wavenet"``: the WaveNet
                 shipped for that voice (:data:`~synesthesia.pipelines.pretrained.
                 SHIPPED_VOCODERS`); otherwise a WaveNet folder.
-            **kwargs: the constructor's settings (``griffin_lim_iters`` ...).
+            **kwargs: the constructor's settings (``griffin_lim_iters`` ...); they override the
+                folder's ``synthesis.json`` (``sharpen``, ``griffin_lim_iters``) when it has
+                one.
         """
         from synesthesia.pipelines.pretrained import (
             DEFAULT_VOICE,
@@ -211,6 +252,7 @@ class TextToSpeech:
 
         directory = resolve_model(model, default=DEFAULT_VOICE)
         acoustic, processor = load_acoustic_model(directory)
+        kwargs = {**read_synthesis_config(directory), **kwargs}
         if vocoder == "wavenet":
             name = directory.name if directory.parent == PRETRAINED_DIR else None
             if name not in SHIPPED_VOCODERS:
@@ -226,9 +268,12 @@ class TextToSpeech:
         """Write the acoustic model folder :meth:`from_pretrained` reads (model +
         ``text_processor.json``); a WaveNet vocoder keeps its own folder."""
         from synesthesia.pipelines._folder import seal_folder
+        from synesthesia.utils import atomic_write_json
 
         directory = Path(self.acoustic_model.save_pretrained(directory))
         write_acoustic_extras(directory, text_processor=self.text_processor)
+        if self.sharpen != 1.0:  # the post-filter is part of the voice
+            atomic_write_json(directory / SYNTHESIS_CONFIG_NAME, {"sharpen": self.sharpen})
         return seal_folder(directory)
 
     @property
@@ -251,7 +296,8 @@ class TextToSpeech:
 
     @torch.no_grad()
     def mels(self, sentences: Sequence[str]) -> list[tuple[Tensor, Tensor, list[str], bool]]:
-        """Log-mels of sentences, decoded in batches of similar length.
+        """Log-mels of sentences, decoded in batches of similar length (each through the
+        ``sharpen`` post-filter).
 
         Returns:
             per sentence ``(mel (M, N), alignment (N_steps, L), symbols, stopped)``.
@@ -271,13 +317,16 @@ class TextToSpeech:
                 tokens, token_lengths, max_decoder_steps=steps,
                 stop_threshold=self.stop_threshold, attention_window=self.attention_window,
             )  # fmt: skip
+            floor = math.log(model.audio_config.log_floor)
             for row, index in enumerate(chosen):
                 frames = int(mel_lengths[row])
                 num_steps = math.ceil(frames / r)
                 length = int(token_lengths[row])
                 stopped = frames < steps * r or num_steps < alignments.shape[1]
                 results[index] = (
-                    mel[row, :, :frames].float().cpu(),
+                    sharpen_log_mel(
+                        mel[row, :, :frames].float().cpu(), factor=self.sharpen, floor=floor
+                    ),
                     alignments[row, :num_steps, :length].float().cpu(),
                     symbols[index],
                     bool(stopped),
