@@ -10,7 +10,26 @@ import torch
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["check_positive_int", "check_tensor", "check_finite", "check_float_tensor"]
+__all__ = [
+    "check_finite",
+    "check_float_tensor",
+    "check_min_samples",
+    "check_positive_int",
+    "check_tensor",
+]
+
+
+def check_min_samples(
+    shortest: int, minimum: int, *, sample_rate: int, what: str = "the network"
+) -> None:
+    """ParameterError when the shortest clip (``shortest`` samples at ``sample_rate``) is
+    below ``minimum``, the fewest samples ``what`` accepts (one message for every model that
+    reads audio: the clip, the minimum in samples and in seconds)."""
+    if shortest < minimum:
+        raise ParameterError(
+            f"a clip of {shortest} samples at {sample_rate} Hz is too short: {what} needs at "
+            f"least {minimum} samples ({minimum / sample_rate:.3f} s)"
+        )
 
 
 def check_positive_int(name: str, value: object) -> int:

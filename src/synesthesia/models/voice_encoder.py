@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from synesthesia.config import AudioConfig
 from synesthesia.errors import ParameterError
+from synesthesia.functional._checks import check_min_samples
 from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
 from synesthesia.models.registry import register_model
@@ -183,12 +184,9 @@ class VoiceEncoder(PretrainedModel):
                 f"<= T={length}"
             )
         shortest = int(waveform_lengths.min())
-        if shortest < self.min_length:
-            raise ParameterError(
-                f"a clip of {shortest} samples is too short; the voice encoder needs at least "
-                f"{self.min_length} ({self.min_length / self.sample_rate:.3f} s at "
-                f"{self.sample_rate} Hz)"
-            )
+        check_min_samples(
+            shortest, self.min_length, sample_rate=self.sample_rate, what="the voice encoder"
+        )
         frames = self.frame_lengths(waveform_lengths)
         x = (self.log_mel(waveform) - self.mel_mean) / self.mel_std  # (B, M, N)
         x = x[:, None]  # (B, 1, M, N)

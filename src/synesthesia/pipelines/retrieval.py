@@ -30,6 +30,7 @@ from torch import Tensor
 from synesthesia.config import AudioConfig, FeatureStandardization
 from synesthesia.data.spoken_digits import digit_audio_config, log_mel_features
 from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.functional._checks import check_min_samples
 from synesthesia.functional.image import resize_image
 from synesthesia.io.audio import load_audio, resample
 from synesthesia.io.image import load_image
@@ -276,12 +277,7 @@ class AudioImageRetriever:
             waveform = resample(
                 waveform, orig_sample_rate=sample_rate, target_sample_rate=self.sample_rate
             )
-        if waveform.shape[-1] < self.min_samples:
-            raise ParameterError(
-                f"audio of {waveform.shape[-1]} samples at {self.sample_rate} Hz is too short: "
-                f"the network needs at least {self.min_samples} samples "
-                f"({self.min_samples / self.sample_rate:.3f} s)"
-            )
+        check_min_samples(waveform.shape[-1], self.min_samples, sample_rate=self.sample_rate)
         if self.model.audio_input == "waveform":
             return waveform[None], torch.tensor([waveform.shape[-1]])
         return self.log_mel(waveform[None], torch.tensor([waveform.shape[-1]]))

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.functional._checks import check_min_samples
 from synesthesia.io.audio import load_audio
 from synesthesia.metrics.ood import OODDetector, load_ood_detector
 from synesthesia.models.scene_student import SceneStudent
@@ -100,11 +101,7 @@ class SceneClassifier:
         if waveform.dim() != 2:
             raise ParameterError(f"waveform of shape {tuple(waveform.shape)} must be (B, T)")
         shortest = int(waveform.shape[-1] if waveform_lengths is None else waveform_lengths.min())
-        if shortest < self.model.min_length:
-            raise ParameterError(
-                f"a clip of {shortest} samples at {self.sample_rate} Hz is too short; the "
-                f"network needs at least {self.model.min_length}"
-            )
+        check_min_samples(shortest, self.model.min_length, sample_rate=self.sample_rate)
         features, logits = self.features_and_logits(waveform, waveform_lengths)
         probabilities = torch.softmax(logits, dim=-1)
         scores = flags = None
