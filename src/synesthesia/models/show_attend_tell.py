@@ -25,7 +25,12 @@ from torch import Tensor, nn
 from synesthesia.errors import ParameterError
 from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
-from synesthesia.models.caption_search import CaptionOutput, check_captions, decode_captions
+from synesthesia.models.caption_search import (
+    CaptionOutput,
+    GridCaptionerMixin,
+    check_captions,
+    decode_captions,
+)
 from synesthesia.models.registry import register_model
 from synesthesia.nn.attention import AdditiveAttention
 from synesthesia.nn.resnet import ImageEncoder
@@ -33,7 +38,7 @@ from synesthesia.nn.resnet import ImageEncoder
 __all__ = ["ShowAttendTell"]
 
 
-class ShowAttendTell(PretrainedModel):
+class ShowAttendTell(GridCaptionerMixin, PretrainedModel):
     """Image captioner with a ResNet encoder and an attentive LSTM decoder.
 
     Args:
@@ -142,51 +147,11 @@ class ShowAttendTell(PretrainedModel):
             "end_id": self.end_id,
         }
 
-    def example_inputs(self, batch_size: int = 2) -> dict[str, Tensor]:
-        """Keyword arguments of :meth:`forward` for tests: random images, captions of
-        decreasing length (model contract of docs/architecture.md)."""
-        device = self.init_h.weight.device
-        dtype = self.init_h.weight.dtype
-        size = (8 * self.grid_size[0], 8 * self.grid_size[1])  # stride 8 of the tiny layout
-        if self.encoder_layout != "tiny":
-            size = (32 * self.grid_size[0], 32 * self.grid_size[1])
-        gen = torch.Generator().manual_seed(0)
-        images = torch.rand(batch_size, self.in_channels, *size, generator=gen).to(device, dtype)
-        length = 5
-        captions = torch.randint(4, self.vocab_size, (batch_size, length), generator=gen)
-        captions[:, 0] = self.start_id
-        lengths = torch.tensor([max(2, length - i) for i in range(batch_size)])
-        for i, n in enumerate(lengths.tolist()):
-            captions[i, n - 1] = self.end_id
-            captions[i, n:] = self.pad_id
-        return {
-            "images": images,
-            "captions": captions.to(device),
-            "caption_lengths": lengths.to(device),
-        }
-
-    def example_generate_inputs(self, batch_size: int = 2) -> dict[str, Any]:
-        """Keyword arguments of :meth:`generate` for tests (beam search, short captions)."""
-        return {
-            "images": self.example_inputs(batch_size)["images"],
-            "beam_size": 2,
-            "max_length": 4,
-        }
-
     # -- pieces shared by training and decoding -------------------------------------------
 
     def encode(self, images: Tensor) -> Tensor:
         """Annotations (B, P, D_enc) of images (B, C, H, W)."""
-        if images.dim() != 4 or images.shape[1] != self.in_channels:
-            raise ParameterError(
-                f"images with shape {tuple(images.shape)} must be (B, C={self.in_channels}, H, W)"
-            )
-        if not self.training:
-            # inference: channels-last lets oneDNN / cuDNN pick faster convolution kernels for
-            # batches (1.3x for 256 digit strips on one CPU thread); same values up to float
-            # rounding. Training keeps the default layout (its runs stay bit-reproducible).
-            images = images.contiguous(memory_format=torch.channels_last)
-        annotations = self.encoder(images)  # (B, P, D_enc)
+        annotations = self.encode_images(images)  # (B, P, D_enc)
         if self.position_embedding is not None:
             annotations = annotations + self.position_embedding.to(annotations.dtype)
         return annotations
@@ -327,10 +292,6 @@ class ShowAttendTell(PretrainedModel):
             max_length=max_length,
             length_normalization=length_normalization,
         )
-
-    def attention_maps(self, alphas: Tensor) -> Tensor:
-        """Reshape alphas (..., P) into maps (..., rows, columns) of the annotation grid."""
-        return alphas.reshape(*alphas.shape[:-1], *self.grid_size)
 
 
 register_model(

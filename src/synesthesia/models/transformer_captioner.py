@@ -40,7 +40,12 @@ from torch import Tensor, nn
 from synesthesia.errors import ParameterError
 from synesthesia.functional.attention import lengths_to_mask
 from synesthesia.models.base import PretrainedModel
-from synesthesia.models.caption_search import CaptionOutput, check_captions, decode_captions
+from synesthesia.models.caption_search import (
+    CaptionOutput,
+    GridCaptionerMixin,
+    check_captions,
+    decode_captions,
+)
 from synesthesia.models.registry import register_model
 from synesthesia.nn.positional import SinusoidalPositionalEncoding2D, sinusoidal_positional_encoding
 from synesthesia.nn.resnet import ImageEncoder
@@ -78,7 +83,7 @@ def _positive_int(name: str, value: object) -> int:
     return value
 
 
-class TransformerCaptioner(PretrainedModel):
+class TransformerCaptioner(GridCaptionerMixin, PretrainedModel):
     """Image captioner: ResNet grid encoder + Transformer decoder with cross-attention.
 
     Args:
@@ -224,51 +229,11 @@ class TransformerCaptioner(PretrainedModel):
             "end_id": self.end_id,
         }
 
-    def example_inputs(self, batch_size: int = 2) -> dict[str, Tensor]:
-        """Keyword arguments of :meth:`forward` for tests: random images, captions of
-        decreasing length (model contract of docs/architecture.md)."""
-        weight = self.region_proj.weight
-        stride = 8 if self.encoder_layout == "tiny" else 32
-        size = (stride * self.grid_size[0], stride * self.grid_size[1])
-        gen = torch.Generator().manual_seed(0)
-        images = torch.rand(batch_size, self.in_channels, *size, generator=gen)
-        length = 5
-        captions = torch.randint(4, self.vocab_size, (batch_size, length), generator=gen)
-        captions[:, 0] = self.start_id
-        lengths = torch.tensor([max(2, length - i) for i in range(batch_size)])
-        for i, n in enumerate(lengths.tolist()):
-            captions[i, n - 1] = self.end_id
-            captions[i, n:] = self.pad_id
-        return {
-            "images": images.to(weight.device, weight.dtype),
-            "captions": captions.to(weight.device),
-            "caption_lengths": lengths.to(weight.device),
-        }
-
-    def example_generate_inputs(self, batch_size: int = 2) -> dict[str, Any]:
-        """Keyword arguments of :meth:`generate` for tests (beam search, short captions)."""
-        return {
-            "images": self.example_inputs(batch_size)["images"],
-            "beam_size": 2,
-            "max_length": 4,
-        }
-
     # -- pieces shared by training and decoding -------------------------------------------
 
     def encode(self, images: Tensor) -> Tensor:
         """Annotations (B, P, D_enc) of images (B, C, H, W), as Show, Attend and Tell's."""
-        if (
-            not isinstance(images, Tensor)
-            or images.dim() != 4
-            or images.shape[1] != self.in_channels
-        ):
-            shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
-            raise ParameterError(
-                f"images with shape {shape} must be (B, C={self.in_channels}, H, W)"
-            )
-        if not self.training:  # faster convolution kernels at inference, as ShowAttendTell
-            images = images.contiguous(memory_format=torch.channels_last)
-        return self.encoder(images)
+        return self.encode_images(images)
 
     def project_annotations(self, annotations: Tensor) -> Tensor:
         """The decoder's memory: annotations (B, P, D_enc) → regions (B, P, D), with their
@@ -481,11 +446,6 @@ class TransformerCaptioner(PretrainedModel):
             length_normalization=length_normalization,
             use_cache=use_cache,
         )
-
-    def attention_maps(self, alphas: Tensor) -> Tensor:
-        """Reshape alphas (..., P) into maps (..., rows, columns) of the region grid (works
-        for head-averaged (B, L, P) and per-head (B, L, H, P) weights alike)."""
-        return alphas.reshape(*alphas.shape[:-1], *self.grid_size)
 
 
 register_model(
