@@ -137,7 +137,7 @@ def test_sharpen_post_filters_each_sentence_and_travels_with_the_folder(parts, t
     import math
 
     from synesthesia.functional import sharpen_log_mel
-    from synesthesia.pipelines.tts import SYNTHESIS_CONFIG_NAME
+    from synesthesia.pipelines.tts import SYNTHESIS_CONFIG_NAME, limit_peak
 
     model, _ = parts
     texts = ["Hello there.", "Go on, then."]
@@ -152,7 +152,7 @@ def test_sharpen_post_filters_each_sentence_and_travels_with_the_folder(parts, t
     speech = tts(texts[0])
     alone = tts.mels([texts[0]])[0][0]
     torch.testing.assert_close(speech.mel, alone)
-    torch.testing.assert_close(speech.waveform, tts.vocode([alone])[0].clamp(-1, 1))
+    torch.testing.assert_close(speech.waveform, limit_peak(tts.vocode([alone])[0]))
 
     folder = tts.save_pretrained(tmp_path / "voice")
     assert json.loads((folder / SYNTHESIS_CONFIG_NAME).read_text()) == {"sharpen": 1.3}
@@ -165,3 +165,16 @@ def test_sharpen_post_filters_each_sentence_and_travels_with_the_folder(parts, t
     for bad in (0, -1.0, 3.5, True, "1.3"):
         with pytest.raises(ParameterError, match="sharpen"):
             _tts(parts, sharpen=bad)
+
+
+def test_an_overshooting_waveform_is_scaled_not_clipped():
+    from synesthesia.pipelines.tts import PEAK_LIMIT, limit_peak
+
+    t = torch.linspace(0, 1, 1000)
+    loud = 1.6 * torch.sin(2 * torch.pi * 5 * t)
+    scaled = limit_peak(loud)
+    torch.testing.assert_close(scaled, loud * (PEAK_LIMIT / float(loud.abs().max())))
+    assert float(scaled.abs().max()) == pytest.approx(PEAK_LIMIT)
+    quiet = 0.5 * loud
+    assert limit_peak(quiet) is quiet
+    assert limit_peak(torch.zeros(0)).numel() == 0

@@ -28,6 +28,8 @@ from synesthesia.functional.mel import sharpen_log_mel
 __all__ = [
     "Speech",
     "TextToSpeech",
+    "PEAK_LIMIT",
+    "limit_peak",
     "load_acoustic_model",
     "read_synthesis_config",
     "write_acoustic_extras",
@@ -44,6 +46,16 @@ SYNTHESIS_SETTINGS = ("sharpen", "griffin_lim_iters")
 #: the most mel frames a token may take before decoding is cut (a model that never emits
 #: its stop token still ends); eSpeak-rate speech takes about 7 frames of 12.5 ms per phoneme
 MAX_FRAMES_PER_TOKEN = 25
+#: the peak a text's waveform is scaled to when vocoding overshoots [-1, 1]
+PEAK_LIMIT = 0.99
+
+
+def limit_peak(waveform: Tensor) -> Tensor:
+    """``waveform`` scaled to a peak of :data:`PEAK_LIMIT` when it overshoots [-1, 1] (one
+    gain for the whole text: clipping would distort, the sharpened mel's loud frames
+    overshoot most); unchanged otherwise."""
+    peak = float(waveform.abs().max()) if waveform.numel() else 0.0
+    return waveform * (PEAK_LIMIT / peak) if peak > 1.0 else waveform
 
 
 @dataclass
@@ -51,7 +63,8 @@ class Speech:
     """One synthesised text.
 
     Attributes:
-        waveform: (T,) float32 in [-1, 1].
+        waveform: (T,) float32 in [-1, 1]: a text whose vocoded peak exceeds 1 is scaled
+            down to a peak of :data:`PEAK_LIMIT` as a whole (never clipped).
         sample_rate: Hz.
         mel: (M, N) the predicted log-mel of the whole text (sentences joined, pauses at
             ``log_floor``).
@@ -396,7 +409,7 @@ class TextToSpeech:
                     mel_pieces.append(torch.full((c.n_mels, gap_frames), floor))
                 pieces.append(waveforms[index])
                 mel_pieces.append(decoded[index][0])
-            waveform = torch.cat(pieces).clamp(-1.0, 1.0)
+            waveform = limit_peak(torch.cat(pieces))
             out.append(Speech(
                 waveform=waveform, sample_rate=c.sample_rate, mel=torch.cat(mel_pieces, -1),
                 alignments=[decoded[i][1] for i in parts], sentences=list(sentences),
