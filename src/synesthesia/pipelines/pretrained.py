@@ -45,7 +45,7 @@ SCENE_CLASS, SCENE_SEED, SCENE_DURATION, SCENE_SAMPLE_RATE = "birds", 2026, 3.0,
 
 
 #: the acoustic model ``synesthesia speak`` and ``TextToSpeech.from_pretrained()`` use
-DEFAULT_VOICE = "tts_natural"
+DEFAULT_VOICE = "tts_espeak"
 #: the WaveNet trained on each shipped voice (``--vocoder wavenet``); a voice without one
 #: speaks through Griffin-Lim only
 SHIPPED_VOCODERS: dict[str, str] = {}
