@@ -155,10 +155,14 @@ def test_sharpen_post_filters_each_sentence_and_travels_with_the_folder(parts, t
     torch.testing.assert_close(speech.waveform, limit_peak(tts.vocode([alone])[0]))
 
     folder = tts.save_pretrained(tmp_path / "voice")
-    assert json.loads((folder / SYNTHESIS_CONFIG_NAME).read_text()) == {"sharpen": 1.3}
-    assert TextToSpeech.from_pretrained(folder).sharpen == 1.3
+    saved = json.loads((folder / SYNTHESIS_CONFIG_NAME).read_text())
+    assert saved == {"sharpen": 1.3, "griffin_lim_iters": 4}
+    loaded = TextToSpeech.from_pretrained(folder)
+    assert loaded.sharpen == 1.3 and loaded.griffin_lim_iters == 4
     assert TextToSpeech.from_pretrained(folder, sharpen=1.0).sharpen == 1.0
-    assert not (_tts(parts).save_pretrained(tmp_path / "plain") / SYNTHESIS_CONFIG_NAME).exists()
+    model, processor = parts
+    plain = TextToSpeech(model, processor).save_pretrained(tmp_path / "plain")
+    assert not (plain / SYNTHESIS_CONFIG_NAME).exists()
     (folder / SYNTHESIS_CONFIG_NAME).write_text('{"sharpness": 2}')
     with pytest.raises(CheckpointError, match="synthesis.json"):
         TextToSpeech.from_pretrained(folder)

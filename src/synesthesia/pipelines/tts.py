@@ -46,6 +46,8 @@ SYNTHESIS_SETTINGS = ("sharpen", "griffin_lim_iters")
 #: the most mel frames a token may take before decoding is cut (a model that never emits
 #: its stop token still ends); eSpeak-rate speech takes about 7 frames of 12.5 ms per phoneme
 MAX_FRAMES_PER_TOKEN = 25
+#: Griffin-Lim iterations of a voice without its own (``synthesis.json``)
+GRIFFIN_LIM_ITERS = 32
 #: the peak a text's waveform is scaled to when vocoding overshoots [-1, 1]
 PEAK_LIMIT = 0.99
 
@@ -179,7 +181,8 @@ class TextToSpeech:
     """
 
     def __init__(
-        self, acoustic_model, text_processor, *, vocoder=None, griffin_lim_iters: int = 32,
+        self, acoustic_model, text_processor, *, vocoder=None,
+        griffin_lim_iters: int = GRIFFIN_LIM_ITERS,
         momentum: float = 0.99, stop_threshold: float = 0.5,
         max_frames_per_token: int = MAX_FRAMES_PER_TOKEN, max_sentence_chars: int = 200,
         pause: float = 0.2, batch_size: int = 8, temperature: float = 1.0,
@@ -279,14 +282,18 @@ class TextToSpeech:
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """Write the acoustic model folder :meth:`from_pretrained` reads (model +
-        ``text_processor.json``); a WaveNet vocoder keeps its own folder."""
+        ``text_processor.json``, and ``synthesis.json`` when ``sharpen`` or
+        ``griffin_lim_iters`` differ from the defaults); a WaveNet vocoder keeps its own
+        folder."""
         from synesthesia.pipelines._folder import seal_folder
         from synesthesia.utils import atomic_write_json
 
         directory = Path(self.acoustic_model.save_pretrained(directory))
         write_acoustic_extras(directory, text_processor=self.text_processor)
-        if self.sharpen != 1.0:  # the post-filter is part of the voice
-            atomic_write_json(directory / SYNTHESIS_CONFIG_NAME, {"sharpen": self.sharpen})
+        settings = {"sharpen": self.sharpen, "griffin_lim_iters": self.griffin_lim_iters}
+        defaults = {"sharpen": 1.0, "griffin_lim_iters": GRIFFIN_LIM_ITERS}
+        if settings != defaults:  # the post-filter and the vocoder setting are the voice's
+            atomic_write_json(directory / SYNTHESIS_CONFIG_NAME, settings)
         return seal_folder(directory)
 
     @property
