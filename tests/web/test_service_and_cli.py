@@ -47,11 +47,14 @@ def test_lm_tab_generates_from_a_loaded_model(service_with_models):
 
 
 def test_a_wavenet_vocoder_is_offered_and_used(service_with_models):
-    assert service_with_models.vocoders == ["griffin-lim", "tiny"]
+    # the default voice through Griffin-Lim and the WaveNet, then the other shipped voice
+    assert service_with_models.vocoders == ["griffin-lim", "tiny", "tts_natural"]
     speech = service_with_models.speak("six", "tiny")
     assert speech.data["vocoder"] == "tiny" and speech.data["seconds"] > 0.1
     with pytest.raises(ParameterError, match="vocoder 'nope' is not loaded"):
         service_with_models.speak("six", "nope")
+    natural = service_with_models.speak("Six red boxes.", "tts_natural")
+    assert natural.data["vocoder"] == "tts_natural" and natural.data["seconds"] > 0.3
 
 
 def test_face_tab_and_the_chains_face_stage(service_with_models, tmp_path):

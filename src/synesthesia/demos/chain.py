@@ -101,8 +101,10 @@ class Chain:
 
     Args:
         captioner: an :class:`~synesthesia.pipelines.ImageCaptioner`.
-        voices: vocoder name → :class:`~synesthesia.pipelines.TextToSpeech` (one acoustic
-            model; :data:`GRIFFIN_LIM` and any WaveNet folders).
+        voices: name → :class:`~synesthesia.pipelines.TextToSpeech`: :data:`GRIFFIN_LIM` (the
+            default voice through Griffin-Lim), the default voice through any WaveNet folders
+            (by their names), and the other shipped voices (by their names, e.g.
+            ``"tts_natural"``, through Griffin-Lim with their own settings).
         scene: a :class:`~synesthesia.pipelines.scene.SceneClassifier`.
         retriever: an :class:`~synesthesia.pipelines.AudioImageRetriever`.
         gallery: image files to retrieve from.
@@ -131,7 +133,8 @@ class Chain:
         griffin_lim_iters: int | None = None,
     ) -> Chain:
         """Load the shipped models: the default voice through Griffin-Lim and, when one ships
-        for it, its WaveNet (as ``"wavenet"``); ``vocoders`` adds WaveNet folders by name;
+        for it, its WaveNet (as ``"wavenet"``), and every other shipped voice by its name;
+        ``vocoders`` adds WaveNet folders by name;
         ``gallery`` is a folder of images (default: the shipped ten handwritten digits);
         ``face`` a Speech2Face folder (default: the shipped :data:`FACE_MODEL` when the package
         has one, else none); ``griffin_lim_iters`` overrides the voice's own setting
@@ -166,6 +169,11 @@ class Chain:
                 vocoder=load_vocoder(folder),
                 sharpen=settings.get("sharpen", 1.0),
             )
+        from synesthesia.demos.speech import shipped_voices
+
+        for name in shipped_voices():  # the other shipped voices, by name, through Griffin-Lim
+            if name != DEFAULT_VOICE and name not in voices:
+                voices[name] = TextToSpeech.from_pretrained(name)
         folder = asset_path("embed_digits/query_seven.wav").parent / "gallery"
         if face is None and FACE_MODEL in list_pretrained():
             face = pretrained_path(FACE_MODEL)

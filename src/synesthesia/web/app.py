@@ -129,7 +129,7 @@ def build_app(service: Any) -> Any:
                     text = gr.Textbox(label="text to speak (optional)", lines=2,
                                       elem_id="chain-text")  # fmt: skip
                     clip = gr.Audio(label="clip (optional)", elem_id="chain-clip", **audio_in)
-                    vocoder = gr.Dropdown(vocoders, value=vocoders[0], label="vocoder")
+                    vocoder = gr.Dropdown(vocoders, value=vocoders[0], label="voice · vocoder")
                     run = gr.Button("Run the chain", variant="primary", elem_id="chain-run")
             warnings = gr.Markdown(elem_id="chain-warnings")
             caption = gr.Textbox(label="caption", interactive=False, elem_id="chain-caption")
@@ -180,7 +180,7 @@ def build_app(service: Any) -> Any:
         with gr.Tab("Speak", id="speak"):
             s_text = gr.Textbox(label="text", lines=3, elem_id="speak-text",
                                 value="Machines that see, hear and speak.")  # fmt: skip
-            s_voc = gr.Dropdown(vocoders, value=vocoders[0], label="vocoder")
+            s_voc = gr.Dropdown(vocoders, value=vocoders[0], label="voice · vocoder")
             s_run = gr.Button("Speak", variant="primary", elem_id="speak-run")
             s_warn = gr.Markdown()
             s_info = gr.Textbox(label="result", interactive=False, elem_id="speak-info")
@@ -197,7 +197,7 @@ def build_app(service: Any) -> Any:
 
         with gr.Tab("Vocoder", id="vocoder"):
             v_clip = gr.Audio(label="speech clip", elem_id="vocoder-clip", **audio_in)
-            v_voc = gr.Dropdown(vocoders, value=vocoders[0], label="vocoder")
+            v_voc = gr.Dropdown(vocoders, value=vocoders[0], label="voice · vocoder")
             v_run = gr.Button("Log-mel → waveform", variant="primary", elem_id="vocoder-run")
             v_info = gr.Textbox(label="result", interactive=False)
             v_wav = gr.Audio(label="rebuilt from the log-mel alone", **audio_out)
