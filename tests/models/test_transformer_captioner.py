@@ -248,6 +248,37 @@ def test_position_code_on_keys_only_leaves_the_values_without_it():
     assert TransformerCaptioner(**keys.get_config()).position_code == "keys"
 
 
+def test_learned_region_embedding_is_added_to_the_annotations(tmp_path):
+    """position_embedding=True: one learned vector per region (P, D_enc) added to the
+    encoder's annotations; it learns, survives saving, and decoding stays cache-exact."""
+    model = _small(position_embedding=True).double()
+    plain = _small().double()
+    plain.load_state_dict(
+        {k: v for k, v in model.state_dict().items() if k != "position_embedding"}
+    )
+    images, captions, lengths = _batch(torch.float64)
+    assert model.position_embedding.shape == (6, model.encoder_dim)
+    model.eval(), plain.eval()
+    torch.testing.assert_close(
+        model.encode(images), plain.encode(images) + model.position_embedding
+    )
+    model.train()
+    logits, _ = model(images, captions, lengths)
+    logits.square().sum().backward()
+    assert model.position_embedding.grad is not None
+    assert model.position_embedding.grad.abs().sum() > 0
+    peaked = _peaked(model)
+    cached = peaked.generate(_images(3, torch.float64), beam_size=3, max_length=8)
+    full = peaked.generate(_images(3, torch.float64), beam_size=3, max_length=8, use_cache=False)
+    assert torch.equal(cached.tokens, full.tokens)
+    peaked.save_pretrained(tmp_path / "m")
+    from synesthesia.models import load_pretrained
+
+    again = load_pretrained(tmp_path / "m").double().eval()
+    assert again.get_config()["position_embedding"] is True
+    torch.testing.assert_close(again.encode(images), peaked.encode(images))
+
+
 def test_bad_arguments_name_themselves():
     model = _small()
     images, captions, lengths = _batch()

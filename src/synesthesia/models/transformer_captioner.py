@@ -108,6 +108,8 @@ class TransformerCaptioner(GridCaptionerMixin, PretrainedModel):
             regions (the memory every layer reads), "keys" adds them to the cross-attention
             keys only (as DETR does), so a head finds a region by where it is while what it
             reads back is only what the region holds.
+        position_embedding: also add a learned vector per grid region to the annotations
+            (as ``ShowAttendTell(position_embedding=True)``), beside the fixed 2-D codes.
         encoder_weights: a torchvision ResNet state-dict file (``.pth`` / ``.safetensors``)
             loaded into the encoder at construction (initialisation only: not part of
             :meth:`get_config`; the trained weights come from ``model.safetensors``).
@@ -140,6 +142,7 @@ class TransformerCaptioner(GridCaptionerMixin, PretrainedModel):
         max_length: int = 64,
         attention_layer: int = -1,
         position_code: str = "keys_values",
+        position_embedding: bool = False,
         encoder_weights: str | os.PathLike | None = None,
         pad_id: int = 0,
         start_id: int = 1,
@@ -192,6 +195,12 @@ class TransformerCaptioner(GridCaptionerMixin, PretrainedModel):
             self.encoder.load_torchvision_state_dict(encoder_weights)
         self.grid_size = self.encoder.grid_size
         self.encoder_dim = self.encoder.encoder_dim
+        self.position_embedding = None
+        if position_embedding:
+            self.position_embedding = nn.Parameter(
+                torch.zeros(self.encoder.num_regions, self.encoder_dim)
+            )
+            nn.init.normal_(self.position_embedding, std=0.1)
         self.region_proj = nn.Linear(self.encoder_dim, embed_dim)
         self.region_norm = nn.LayerNorm(embed_dim)
         self.region_position = SinusoidalPositionalEncoding2D(embed_dim)
@@ -224,6 +233,7 @@ class TransformerCaptioner(GridCaptionerMixin, PretrainedModel):
             "max_length": self.max_length,
             "attention_layer": self.attention_layer,
             "position_code": self.position_code,
+            "position_embedding": self.position_embedding is not None,
             "pad_id": self.pad_id,
             "start_id": self.start_id,
             "end_id": self.end_id,
@@ -233,7 +243,10 @@ class TransformerCaptioner(GridCaptionerMixin, PretrainedModel):
 
     def encode(self, images: Tensor) -> Tensor:
         """Annotations (B, P, D_enc) of images (B, C, H, W), as Show, Attend and Tell's."""
-        return self.encode_images(images)
+        annotations = self.encode_images(images)
+        if self.position_embedding is not None:
+            annotations = annotations + self.position_embedding.to(annotations.dtype)
+        return annotations
 
     def project_annotations(self, annotations: Tensor) -> Tensor:
         """The decoder's memory: annotations (B, P, D_enc) → regions (B, P, D), with their
