@@ -187,14 +187,7 @@ class AudioImageRetriever:
         if not directory.is_dir():
             raise ParameterError(f"model={str(directory)!r} is not a model folder")
         model = load_model_folder(directory, DualEncoder, refusal=", not a dual_encoder")
-        if (directory / AUDIO_CONFIG_NAME).is_file() or not (
-            directory / AUDIO_FEATURES_NAME
-        ).is_file():
-            if not (directory / AUDIO_CONFIG_NAME).is_file():
-                raise CheckpointError(
-                    f"model={str(directory)!r} has no {AUDIO_CONFIG_NAME} "
-                    f"(nor the older {AUDIO_FEATURES_NAME})"
-                )
+        if (directory / AUDIO_CONFIG_NAME).is_file():
             audio_config = AudioConfig.from_json(directory / AUDIO_CONFIG_NAME)
             record = read_json(require_file(directory, STANDARDIZATION_NAME))
             if not isinstance(record, dict) or "audio" not in record:
@@ -207,9 +200,14 @@ class AudioImageRetriever:
                 standardization=FeatureStandardization.from_dict(record["audio"]),
                 image_size=record.get("image_size"),
             )
+        elif (directory / AUDIO_FEATURES_NAME).is_file():  # written before the AudioConfig
+            features = json.loads((directory / AUDIO_FEATURES_NAME).read_text(encoding="utf-8"))
+            retriever = cls(model, features)
         else:
-            path = require_file(directory, AUDIO_FEATURES_NAME)
-            retriever = cls(model, json.loads(path.read_text(encoding="utf-8")))
+            raise CheckpointError(
+                f"model={str(directory)!r} has no {AUDIO_CONFIG_NAME} "
+                f"(nor the older {AUDIO_FEATURES_NAME})"
+            )
         retriever.ood = load_ood_detector(directory)
         return retriever
 
