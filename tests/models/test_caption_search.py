@@ -158,3 +158,25 @@ def test_search_argument_errors():
         greedy_search(model, images, max_length=0)
     with pytest.raises(ParameterError, match="images"):
         greedy_search(model, torch.rand(3, 12, 12, dtype=torch.float64))
+
+
+def test_every_search_entry_point_runs_without_gradients_and_restores_the_mode():
+    """greedy_search, beam_search, beam_search_annotations and decode_captions build no
+    autograd graph; decode_captions decodes in eval mode and gives the model its mode back."""
+    from synesthesia.models.caption_search import beam_search_annotations, decode_captions
+
+    model = _model().train()
+    images = _images(2, seed=3)
+    annotations = model.encode(images)
+    assert annotations.requires_grad
+    outputs = [
+        greedy_search(model.eval(), images, max_length=4),
+        beam_search(model, images, beam_size=2, max_length=4),
+        beam_search_annotations(model, annotations, beam_size=2, max_length=4),
+    ]
+    model.train()
+    outputs.append(decode_captions(model, images, beam_size=2, max_length=4))
+    assert model.training
+    for out in outputs:
+        assert not out.scores.requires_grad and not out.alphas.requires_grad
+    torch.testing.assert_close(outputs[3].scores, outputs[1].scores)

@@ -248,7 +248,6 @@ def beam_search(
 
 
 @torch.no_grad()
-@torch.no_grad()
 def decode_captions(
     model: Any,
     images: Tensor,
@@ -292,6 +291,7 @@ def decode_captions(
         model.train(was_training)
 
 
+@torch.no_grad()
 def beam_search_annotations(
     model: Any,
     annotations: Tensor,
