@@ -66,7 +66,9 @@ def test_digits_transformer_config_is_the_recipe_of_the_shipped_transformer():
     built = model.get_config()
     for key, value in shipped["config"].items():
         assert built[key] == value, key
-    assert config["trainer"]["max_steps"] <= 3000  # the recipe's CPU budget (20 minutes)
+    # the recipe's CPU budget is 20 minutes: 8,000 steps took 13 min 20 s on one thread
+    # (/usr/bin/time; the model card of caption_digits_transformer)
+    assert config["trainer"]["max_steps"] <= 8000
 
 
 def test_flickr8k_transformer_config_builds_a_resnet18_transformer():
