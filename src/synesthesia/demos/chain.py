@@ -151,23 +151,20 @@ class Chain:
         from synesthesia.pipelines.retrieval import list_media
         from synesthesia.pipelines.scene import SceneClassifier
         from synesthesia.pipelines.speech2face import Speech2Face
-        from synesthesia.pipelines.tts import load_acoustic_model, read_synthesis_config
         from synesthesia.pipelines.vocoder import load_vocoder
 
-        acoustic, processor = load_acoustic_model(pretrained_path(DEFAULT_VOICE))
-        settings = read_synthesis_config(pretrained_path(DEFAULT_VOICE))
-        if griffin_lim_iters is not None:
-            settings["griffin_lim_iters"] = griffin_lim_iters
-        voices = {GRIFFIN_LIM: TextToSpeech(acoustic, processor, **settings)}
+        overrides = {} if griffin_lim_iters is None else {"griffin_lim_iters": griffin_lim_iters}
+        default = TextToSpeech.from_pretrained(DEFAULT_VOICE, **overrides)
+        voices = {GRIFFIN_LIM: default}
         vocoders = dict(vocoders or {})
         if DEFAULT_VOICE in SHIPPED_VOCODERS:
             vocoders.setdefault("wavenet", pretrained_path(SHIPPED_VOCODERS[DEFAULT_VOICE]))
         for name, folder in vocoders.items():
             voices[str(name)] = TextToSpeech(
-                acoustic,
-                processor,
+                default.acoustic_model,
+                default.text_processor,
                 vocoder=load_vocoder(folder),
-                sharpen=settings.get("sharpen", 1.0),
+                sharpen=default.sharpen,
             )
         from synesthesia.demos.speech import shipped_voices
 
