@@ -307,6 +307,8 @@ class PretrainedModel(nn.Module):
                 f"weights in {str(weights_path)!r} do not fit {name}: "
                 f"missing={sorted(missing)[:5]}, unexpected={sorted(unexpected)[:5]}"
             )
+        # load_model copies the tensors into the CPU-built parameters: move the model itself
+        model.to(torch.device(map_location))
         model.eval()
         return model
 
