@@ -132,6 +132,23 @@ def test_planted_rule_and_faces_differ():
     assert np.abs(first - second).mean() > 0.01  # the same rule, two different faces
 
 
+def test_planted_age_cues_are_drawn_where_the_rule_says():
+    import dataclasses
+
+    a = face_attributes_for_voice(variant="m2", pitch=1.0, rate=1.0, accent="en-us")
+    adult = random_face_params(a, np.random.default_rng(3))
+    faces = {
+        age: render_face(dataclasses.replace(adult, age=age)) for age in ("older", "adult", "young")
+    }
+    cheeks = (slice(36, 42), slice(20, 26))  # left cheek (rows, columns) at 64 px
+    rosy = faces["young"][cheeks][..., 0] - faces["young"][cheeks][..., 1]
+    plain = faces["adult"][cheeks][..., 0] - faces["adult"][cheeks][..., 1]
+    assert rosy.mean() > plain.mean() + 0.1  # young: rosy cheeks (red over green)
+    changed = np.abs(faces["older"] - faces["adult"]).max(axis=-1) > 0.05
+    assert changed[:20].sum() > 60  # older: greyed hair and forehead lines, in the top rows
+    assert changed[40:52, 18:46].sum() > 4  # and smile lines beside the mouth
+
+
 def test_synthetic_corpus_is_a_readable_tree(tmp_path):
     root = make_speech2face_corpus(
         tmp_path / "corpus",

@@ -81,3 +81,35 @@ def test_bundle_infer_shapes():
     assert features.shape == (2, 8) and faces.shape == (2, 3, 16, 16)
     attributes = model.predict_attributes(faces)
     assert attributes.shape == (2, 2)
+
+
+def test_face_encoder_grid_and_attribute_heads_round_trip(tmp_path):
+    torch.manual_seed(0)
+    encoder = create_model(
+        "face_encoder_small", num_classes=5, grid=4, attribute_classes=[2, 3, 4]
+    ).eval()
+    assert encoder.encoder.output_dim == 64 * 16  # 64 channels x 4 x 4 cells
+    images = torch.rand(3, 3, 64, 64)
+    with torch.no_grad():
+        features, logits = encoder(images)
+        heads = encoder.classify_attributes(features)
+    assert features.shape == (3, 64) and logits.shape == (3, 5)
+    assert [tuple(h.shape) for h in heads] == [(3, 2), (3, 3), (3, 4)]
+    # the grid keeps the layout: a mirrored image gives another feature (the mean would not)
+    mirrored = torch.zeros(1, 3, 64, 64)
+    mirrored[..., :32] = 1.0
+    with torch.no_grad():
+        left, right = encoder.features(mirrored), encoder.features(mirrored.flip(-1))
+    assert not torch.allclose(left, right)
+    encoder.save_pretrained(tmp_path / "face")
+    again = load_pretrained(tmp_path / "face")
+    assert again.get_config() == encoder.get_config()
+    with torch.no_grad():
+        assert torch.equal(again.features(images), features)
+        assert all(torch.equal(a, b) for a, b in zip(again.classify_attributes(features), heads))
+    for bad in ([1], [2, True], [2.5]):
+        with pytest.raises(ParameterError, match="attribute_classes"):
+            create_model("face_encoder_small", num_classes=5, attribute_classes=bad)
+    for bad in (0, True, 2.0):
+        with pytest.raises(ParameterError, match="grid"):
+            create_model("face_encoder_small", num_classes=5, grid=bad)

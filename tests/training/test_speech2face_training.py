@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from synesthesia.errors import ParameterError
+from synesthesia.functional.distillation import distillation_kl_loss
 from synesthesia.models import create_model
 from synesthesia.training.config import load_config
 from synesthesia.training.speech2face import (
@@ -95,3 +96,58 @@ def test_bad_data_settings_fail_before_any_data_work(tmp_path, override, message
         train_speech2face(config)
     assert not (tmp_path / "run" / "corpus").exists()
     assert SPEECH2FACE_TASK.name == "face"
+
+
+def test_face_system_adds_the_attribute_heads_loss():
+    from synesthesia.training.speech2face import FaceSystem
+
+    torch.manual_seed(0)
+    kwargs = {"num_classes": 4, "attribute_classes": [2, 3]}
+    system = FaceSystem(model_name="face_encoder_tiny", model_kwargs=kwargs, attribute_weight=0.5)
+    plain = FaceSystem(model_name="face_encoder_tiny", model_kwargs=kwargs)
+    plain.model.load_state_dict(system.model.state_dict())
+    system.eval(), plain.eval()
+    batch = {
+        "image": torch.rand(4, 3, 16, 16),
+        "label": torch.tensor([0, 1, 2, 3]),
+        "attributes": torch.tensor([[0, 1], [1, -1], [-1, 2], [0, 0]]),  # -1: unknown
+    }
+    loss, parts = system.compute_loss(batch)
+    base, base_parts = plain.compute_loss(batch)
+    assert "attribute_ce" in parts and "attribute_ce" not in base_parts
+    features, _ = system.model(batch["image"])
+    heads = system.model.classify_attributes(features)
+    expected = torch.stack(
+        [
+            torch.nn.functional.cross_entropy(h, batch["attributes"][:, a], ignore_index=-1)
+            for a, h in enumerate(heads)
+        ]
+    ).mean()
+    torch.testing.assert_close(parts["attribute_ce"], expected)
+    torch.testing.assert_close(loss, base + 0.5 * expected)
+
+
+def test_voice_system_distills_the_attribute_heads():
+    torch.manual_seed(0)
+    face = create_model("face_encoder_tiny", num_classes=4, attribute_classes=[2, 3])
+    system = VoiceSystem(
+        model_name="voice_encoder_tiny",
+        model_kwargs={},
+        distill_weight=1.0,
+        attribute_distill_weight=2.0,
+    )
+    system.attach_face_classifier(face.classifier, attribute_heads=list(face.attribute_heads))
+    batch = _voice_batch(system.model, system.face_classifier, torch.Generator().manual_seed(0))
+    loss, parts = system.compute_loss(batch)
+    predicted = system.model(batch["waveform"], batch["waveform_lengths"])
+    expected = torch.stack(
+        [
+            distillation_kl_loss(head(predicted), head(batch["target"]), temperature=2.0)
+            for head in face.attribute_heads
+        ]
+    ).mean()
+    torch.testing.assert_close(parts["attribute_distill"], expected)
+    torch.testing.assert_close(loss, parts["l1"] + parts["distill"] + 2.0 * expected)
+    # the heads are frozen copies in buffers: saved with the system, never trained
+    assert "attribute_weight_0" in dict(system.named_buffers())
+    assert all(not n.startswith("attribute_") for n, _ in system.named_parameters())

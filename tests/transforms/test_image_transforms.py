@@ -59,3 +59,46 @@ def test_module_pipeline_and_random_crop_reproducible():
     torch.testing.assert_close(a, b, rtol=0, atol=0)
     with pytest.raises(ParameterError, match="size"):
         Resize(0)
+
+
+@pytest.mark.parametrize("sigma", [0.4, 1.0, 2.5])
+@pytest.mark.parametrize("truncate", [4.0, 2.0])
+def test_gaussian_blur_matches_scipy(sigma, truncate):
+    ndimage = pytest.importorskip("scipy.ndimage")
+    from synesthesia.functional.image import gaussian_blur
+
+    image = torch.rand(
+        2, 3, 17, 23, dtype=torch.float64, generator=torch.Generator().manual_seed(0)
+    )
+    ours = gaussian_blur(image, sigma=sigma, truncate=truncate)
+    reference = torch.stack(
+        [
+            torch.from_numpy(
+                ndimage.gaussian_filter(
+                    one.numpy(), (0, sigma, sigma), mode="nearest", truncate=truncate
+                )
+            )
+            for one in image
+        ]
+    )
+    torch.testing.assert_close(ours, reference, rtol=0, atol=1e-12)  # float64 rounding only
+    assert ours.dtype == torch.float64 and ours.shape == image.shape
+
+
+def test_gaussian_blur_identity_and_bad_input():
+    from synesthesia.functional.image import gaussian_blur
+    from synesthesia.transforms.image import RandomGaussianBlur
+
+    image = torch.rand(3, 8, 8)
+    assert gaussian_blur(image, sigma=0) is image
+    for bad in (-1.0, float("nan"), True):
+        with pytest.raises(ParameterError, match="sigma"):
+            gaussian_blur(image, sigma=bad)
+    blur = RandomGaussianBlur(
+        max_sigma=2.0, min_sigma=0.5, generator=torch.Generator().manual_seed(1)
+    )
+    outs = [blur(image) for _ in range(20)]
+    assert any(o is image for o in outs) and any(o is not image for o in outs)
+    assert torch.equal(blur.eval()(image), image)
+    with pytest.raises(ParameterError, match="min_sigma"):
+        RandomGaussianBlur(max_sigma=1.0, min_sigma=2.0)

@@ -12,8 +12,9 @@ voice setting                 face attribute                                    
 eSpeak variant f1–f5 / m1–m7  ``gender``: face shape (narrow oval / wide jaw) and   2
                               hair (long / short)
 variant number                hair colour (one of :data:`HAIR_COLOURS`)             7
-pitch factor low / mid / high ``age``: older (grey streaks, forehead lines) /       3
-                              adult / young (larger eyes, no lines)
+pitch factor low / mid / high ``age``: older (greyed hair, forehead and smile      3
+                              lines, small eyes) / adult / young (large eyes,
+                              rosy cheeks)
 speaking rate slow/mid/fast   mouth width (narrow / medium / wide)                  3
 accent (eSpeak language)      ``skin``: one of :data:`SKIN_TONES`                   4
 ============================  ====================================================  ========
@@ -70,6 +71,8 @@ HAIR_COLOURS = (
     (0.50, 0.50, 0.45),  # ash
     (0.15, 0.25, 0.45),  # dyed blue
 )
+_GREY = (0.80, 0.80, 0.80)  # older hair is blended towards it
+_ROSE = (0.95, 0.40, 0.45)  # young cheeks are blended towards it
 #: the attributes an attribute classifier reads off a face, with their values
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "gender": ("female", "male"),
@@ -192,12 +195,25 @@ def render_face(
     image[face] = skin
     fringe = _ellipse(x, y, cx, cy - ry * 0.78, rx * 1.02, ry * 0.38) & (y < cy - ry * 0.55)
     image[fringe] = hair
-    if p.age == "older":
-        grey = fringe & ((np.floor(x * size) % 4) == 0)
-        image[grey] = (0.85, 0.85, 0.85)
-        for line in (0.40, 0.44):
-            lines = (np.abs(y - (cy - ry * line)) < 0.6 / size) & (np.abs(x - cx) < rx * 0.5)
-            image[lines & face] = skin * 0.65
+    if p.age == "older":  # greyed hair, three forehead lines, smile lines
+        image[(back & ~face) | fringe] = 0.45 * hair + 0.55 * np.array(_GREY)
+        for line in (0.40, 0.48):
+            lines = (np.abs(y - (cy - ry * line)) < 0.6 / size) & (np.abs(x - cx) < rx * 0.6)
+            image[lines & face] = skin * 0.55
+        for side in (-1, 1):
+            fold = (np.abs(x - (cx + side * 0.12)) < 0.8 / size) & (np.abs(y - (cy + 0.12)) < 0.06)
+            image[fold & face] = skin * 0.6
+    elif p.age == "young":  # rosy cheeks
+        for side in (-1, 1):
+            cheek = _ellipse(x, y, cx + side * 0.14, cy + 0.07, 0.05, 0.035) & face
+            image[cheek] = 0.45 * skin + 0.55 * np.array(_ROSE)
+    # a darker outline where the hair meets the background keeps its length legible whatever
+    # the two colours (grey hair on a light background)
+    hair_mask = (back & ~face) | fringe
+    inside = hair_mask.copy()
+    for shift, axis in ((1, 0), (-1, 0), (1, 1), (-1, 1)):
+        inside &= np.roll(hair_mask | face, shift, axis=axis)
+    image[hair_mask & ~inside] *= 0.55
     eye_y = cy - 0.06 + p.eye_height
     eye_dx = 0.10 + p.eye_spacing
     eye_r = {"older": 0.030, "adult": 0.036, "young": 0.046}[p.age]

@@ -103,6 +103,7 @@ from synesthesia.functional.image import (  # noqa: E402
     IMAGENET_STD,
     center_crop,
     crop,
+    gaussian_blur,
     normalize_image,
     resize_image,
 )
@@ -112,6 +113,7 @@ __all__ += [
     "IMAGENET_STD",
     "center_crop",
     "crop",
+    "gaussian_blur",
     "normalize_image",
     "resize_image",
 ]

@@ -1,10 +1,11 @@
-"""Image tensor operations: resize, crop, normalise (batched over leading dimensions).
+"""Image tensor operations: resize, crop, normalise, blur (batched over leading dimensions).
 
 Images are float tensors (..., C, H, W). Resizing is bilinear with antialiasing when
 shrinking, as torchvision's ``resize`` on tensors.
 
 References:
-    torchvision.transforms.v2.functional (resize, center_crop, normalize semantics).
+    torchvision.transforms.v2.functional (resize, center_crop, normalize semantics);
+    scipy.ndimage.gaussian_filter (gaussian_blur: its kernel radius and "nearest" edges).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "resize_image",
     "center_crop",
     "crop",
+    "gaussian_blur",
     "normalize_image",
 ]
 
@@ -127,3 +129,41 @@ def normalize_image(
     if image.min() < -0.01 or image.max() > 1.01:
         warnings.warn("normalize_image expects values in [0, 1]", stacklevel=2)
     return (image - m) / s
+
+
+def gaussian_blur(image: torch.Tensor, *, sigma: float, truncate: float = 4.0) -> torch.Tensor:
+    """Separable Gaussian blur of each channel of (..., C, H, W) images.
+
+    The kernel has radius ``int(truncate * sigma + 0.5)`` and is normalised to sum 1; edges
+    repeat the border pixel — as ``scipy.ndimage.gaussian_filter(x, (0, sigma, sigma),
+    mode="nearest", truncate=truncate)`` per image. ``sigma=0`` returns the image unchanged.
+
+    Args:
+        image: (..., C, H, W) float tensor.
+        sigma: standard deviation in pixels (>= 0).
+        truncate: the kernel reaches this many standard deviations.
+
+    Returns:
+        (..., C, H, W), the same dtype and device.
+    """
+    _check_image(image)
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma >= 0:
+        raise ParameterError(f"sigma={sigma!r} must be a non-negative number")
+    if isinstance(truncate, bool) or not isinstance(truncate, (int, float)) or not truncate > 0:
+        raise ParameterError(f"truncate={truncate!r} must be a positive number")
+    radius = int(truncate * sigma + 0.5)
+    if sigma == 0 or radius == 0:
+        return image
+    offsets = torch.arange(-radius, radius + 1, dtype=image.dtype, device=image.device)
+    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    lead, (channels, height, width) = image.shape[:-3], image.shape[-3:]
+    x = image.reshape(-1, channels, height, width)
+    weight = kernel.repeat(channels, 1, 1, 1)  # (C, 1, 1, 2r + 1)
+    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), weight, groups=channels)
+    x = F.conv2d(
+        F.pad(x, (0, 0, radius, radius), mode="replicate"),
+        weight.transpose(-1, -2),
+        groups=channels,
+    )
+    return x.reshape(*lead, channels, height, width)

@@ -22,21 +22,34 @@ __all__ = ["ConvImageEncoder"]
 
 
 class ConvImageEncoder(nn.Module):
-    """Conv2d(3 × 3) → BatchNorm2d → ReLU → MaxPool2d(2, ceil_mode) blocks, then a global mean.
+    """Conv2d(3 × 3) → BatchNorm2d → ReLU → MaxPool2d(2, ceil_mode) blocks, then a global mean
+    (or, with ``grid``, a mean over each cell of a ``grid`` × ``grid`` layout, flattened).
 
     ``ceil_mode`` pooling never shrinks a side below 1 pixel, so any image size is accepted
-    (an 8 × 8 digit and a 224 × 224 frame alike).
+    (an 8 × 8 digit and a 224 × 224 frame alike). The global mean forgets *where* things are;
+    ``grid`` keeps a coarse layout (e.g. where the eyes sit in a face), which a decoder that
+    redraws the image from the feature needs.
 
     Args:
         in_channels: C of the images.
         channels: output channels of each block.
+        grid: ``None`` (global mean) or G ≥ 1: adaptive mean pooling to G × G cells.
 
     Shapes:
-        forward: images (B, C, H, W) → features (B, D) with D = ``channels[-1]``.
+        forward: images (B, C, H, W) → features (B, D) with D = ``channels[-1]`` (times G²
+        with ``grid``).
     """
 
-    def __init__(self, *, in_channels: int = 3, channels: Sequence[int] = (32, 64, 128)) -> None:
+    def __init__(
+        self,
+        *,
+        in_channels: int = 3,
+        channels: Sequence[int] = (32, 64, 128),
+        grid: int | None = None,
+    ) -> None:
         super().__init__()
+        if grid is not None and (isinstance(grid, bool) or not isinstance(grid, int) or grid < 1):
+            raise ParameterError(f"grid={grid!r} must be None or a positive integer")
         if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
             raise ParameterError(f"in_channels={in_channels!r} must be a positive integer")
         channels = tuple(channels)
@@ -58,7 +71,8 @@ class ConvImageEncoder(nn.Module):
             ]
             previous = width
         self.blocks = nn.Sequential(*blocks)
-        self.output_dim = previous
+        self.grid = grid
+        self.output_dim = previous * (grid * grid if grid is not None else 1)
 
     def forward(self, images: Tensor) -> Tensor:
         """Features (B, D) of images (B, C, H, W)."""
@@ -66,4 +80,7 @@ class ConvImageEncoder(nn.Module):
             raise ParameterError(
                 f"images of shape {tuple(images.shape)} must be (B, C={self.in_channels}, H, W)"
             )
-        return self.blocks(images).mean(dim=(2, 3))
+        maps = self.blocks(images)  # (B, D, H', W')
+        if self.grid is None:
+            return maps.mean(dim=(2, 3))
+        return nn.functional.adaptive_avg_pool2d(maps, self.grid).flatten(1)  # (B, D·G²)

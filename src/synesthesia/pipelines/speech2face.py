@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from synesthesia.errors import CheckpointError, ParameterError
+from synesthesia.functional.image import resize_image
 from synesthesia.io.audio import load_audio
 from synesthesia.models.speech2face import Speech2FaceModel
 from synesthesia.pipelines._folder import load_model_folder, seal_folder
@@ -130,6 +131,28 @@ class Speech2Face:
                 f"the voice encoder needs at least {minimum}"
             )
         return self(waveform[None])[0]
+
+    @torch.no_grad()
+    def redraw(self, images: Tensor) -> Tensor:
+        """Faces redrawn by the decoder from the face encoder's features of ``images``.
+
+        Args:
+            images: (B, C, H, W) in [0, 1], any size (resized to the model's side); a
+                grey-scale batch (C = 1) is repeated to RGB.
+
+        Returns:
+            (B, 3, S, S) decoded faces in [0, 1].
+        """
+        if not isinstance(images, Tensor) or images.dim() != 4 or images.shape[1] not in (1, 3):
+            shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+            raise ParameterError(f"images of shape {shape} must be (B, 1 or 3, H, W)")
+        images = images.float()
+        if images.shape[1] == 1:
+            images = images.expand(-1, 3, -1, -1)
+        size = self.model.image_size
+        if images.shape[-2:] != (size, size):
+            images = resize_image(images, size=(size, size), keep_aspect=False).clamp(0, 1)
+        return self.model.face_decoder(self.model.face_encoder.features(images))
 
     @staticmethod
     def save_face(face: Tensor, path: str | os.PathLike, *, scale: int = 4) -> Path:

@@ -3,8 +3,10 @@
 The paper's staged design, each stage a :func:`~synesthesia.training.fit` in its own folder:
 
 1. **face** (``out_dir/face``): a :class:`~synesthesia.models.FaceEncoder` learns to classify
-   the training identities from their face frames (cross-entropy, random horizontal flips).
-   Its E-dim feature is the face representation everything else uses; it is then frozen.
+   the training identities from their face frames (cross-entropy, random horizontal flips)
+   and, when the data name attributes, those too (one head each, weight
+   ``data.face_attribute_weight``), so that its feature carries them. Its E-dim feature is the
+   face representation everything else uses; it is then frozen.
 2. **decoder** (``out_dir/decoder``): a :class:`~synesthesia.models.FaceDecoder` learns to turn
    the frozen encoder's feature of any frame of an identity into that identity's canonical
    face (L1 on pixels; ``data.decoder_feature_weight`` > 0 adds the L1 between the face
@@ -55,7 +57,9 @@ from synesthesia.data.speech2face import (
     make_speech2face_corpus,
 )
 from synesthesia.errors import ParameterError
+from synesthesia.functional.distillation import distillation_kl_loss
 from synesthesia.functional.feature_losses import speech2face_loss
+from synesthesia.functional.image import gaussian_blur
 from synesthesia.models.speech2face import Speech2FaceModel
 from synesthesia.pipelines.speech2face import Speech2Face
 from synesthesia.training.config import DEFAULTS
@@ -96,16 +100,19 @@ SPEECH2FACE_DEFAULTS["data"] = {
     "test_fraction": 0.15,
     "batch_size": 32,
     "face_model": "face_encoder_small",
-    "face_kwargs": {},
+    "face_kwargs": {"grid": 4},
     "face_steps": 800,
     "face_lr": 3.0e-3,
+    "face_attribute_weight": 1.0,
     "decoder_model": "face_decoder_small",
     "decoder_kwargs": {},
-    "decoder_steps": 800,
+    "decoder_steps": 1500,
     "decoder_lr": 3.0e-3,
     "decoder_feature_weight": 0.0,
-    "attribute_kwargs": {"channels": [16, 32, 64]},
-    "attribute_steps": 600,
+    "attribute_kwargs": {"channels": [16, 32, 64, 64]},
+    "attribute_steps": 1500,
+    "attribute_blur": 2.5,
+    "attribute_distill_weight": 1.0,
     "l1_weight": 1.0,
     "distill_weight": 1.0,
     "temperature": 2.0,
@@ -113,7 +120,7 @@ SPEECH2FACE_DEFAULTS["data"] = {
 }
 SPEECH2FACE_DEFAULTS["optim"].update(lr=2.0e-3, weight_decay=1.0e-4, warmup_steps=50)
 SPEECH2FACE_DEFAULTS["trainer"].update(
-    max_steps=1500, val_check_interval=500, num_sanity_val_steps=0, log_every_n_steps=25
+    max_steps=3000, val_check_interval=500, num_sanity_val_steps=0, log_every_n_steps=25
 )
 SPEECH2FACE_DEFAULTS["checkpoint"].update(monitor="val/loss", mode="min", export="last")
 
@@ -163,8 +170,10 @@ class _Sampler:
         batch_size: int,
         clips: list[Tensor] | None = None,
         flip: str = "",
+        blur: float = 0.0,
     ) -> None:
         self.tensors, self.clips, self.batch_size, self.flip = tensors, clips, batch_size, flip
+        self.blur = float(blur)
         self.size = len(clips) if clips is not None else len(next(iter(tensors.values())))
 
     def __call__(self, generator: torch.Generator) -> dict[str, Tensor]:
@@ -181,6 +190,10 @@ class _Sampler:
             flip = torch.rand(len(index), generator=generator) < 0.5
             images = batch[self.flip]
             batch[self.flip] = torch.where(flip[:, None, None, None], images.flip(-1), images)
+            if self.blur > 0:  # one sigma per batch in [0, blur]; below 0.3 px stays sharp
+                sigma = float(torch.rand((), generator=generator)) * self.blur
+                if sigma >= 0.3:
+                    batch[self.flip] = gaussian_blur(batch[self.flip], sigma=sigma)
         return batch
 
 
@@ -203,12 +216,33 @@ class _DataModule(L.LightningDataModule):
 
 # -- systems ----------------------------------------------------------------------------------
 class FaceSystem(ModelSystem):
-    """Identity cross-entropy of a face encoder; logs ``acc``."""
+    """Identity cross-entropy of a face encoder; logs ``acc``. When the encoder has attribute
+    heads and the batch holds ``attributes`` (B, A) value indices (-1: unknown), adds
+    ``attribute_weight`` × the mean over attributes of their cross-entropy (logs
+    ``attribute_acc``)."""
+
+    def __init__(self, *, attribute_weight: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.attribute_weight = float(attribute_weight)
 
     def compute_loss(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        _, logits = self.model(batch["image"])
+        features, logits = self.model(batch["image"])
         accuracy = (logits.argmax(-1) == batch["label"]).float().mean()
-        return torch.nn.functional.cross_entropy(logits, batch["label"]), {"acc": accuracy}
+        loss = torch.nn.functional.cross_entropy(logits, batch["label"])
+        parts = {"acc": accuracy}
+        if self.attribute_weight > 0 and "attributes" in batch and self.model.attribute_heads:
+            targets = batch["attributes"]  # (B, A)
+            heads = self.model.classify_attributes(features)
+            terms = [
+                torch.nn.functional.cross_entropy(head, targets[:, a], ignore_index=-1)
+                for a, head in enumerate(heads)
+            ]
+            hits = torch.stack([h.argmax(-1) == targets[:, a] for a, h in enumerate(heads)], 1)
+            known = targets >= 0
+            parts["attribute_ce"] = torch.stack(terms).mean()
+            parts["attribute_acc"] = (hits & known).sum() / known.sum().clamp_min(1)
+            loss = loss + self.attribute_weight * parts["attribute_ce"]
+        return loss, parts
 
 
 class DecoderSystem(ModelSystem):
@@ -241,6 +275,8 @@ class VoiceSystem(ModelSystem):
         l1_weight: weight of the normalised-feature L1.
         distill_weight: weight of the distillation term.
         temperature: distillation temperature.
+        attribute_distill_weight: weight of the distillation on the face encoder's attribute
+            heads (mean over heads; needs heads passed to :meth:`attach_face_classifier`).
         **kwargs: :class:`ModelSystem` arguments.
     """
 
@@ -250,19 +286,38 @@ class VoiceSystem(ModelSystem):
         l1_weight: float = 1.0,
         distill_weight: float = 1.0,
         temperature: float = 2.0,
+        attribute_distill_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.l1_weight, self.distill_weight = float(l1_weight), float(distill_weight)
+        self.attribute_distill_weight = float(attribute_distill_weight)
         self.temperature = float(temperature)
         self.face_classifier: Any = None
 
-    def attach_face_classifier(self, classifier: torch.nn.Linear) -> None:
-        """The frozen face classifier that gives the distillation logits: its weight and bias
-        are copied into buffers (saved in checkpoints, never trained)."""
+    def attach_face_classifier(
+        self, classifier: torch.nn.Linear, attribute_heads: Sequence[torch.nn.Linear] = ()
+    ) -> None:
+        """The frozen face classifier that gives the distillation logits (and the face
+        encoder's attribute heads, distilled with weight ``attribute_distill_weight``): their
+        weights and biases are copied into buffers (saved in checkpoints, never trained)."""
         self.register_buffer("classifier_weight", classifier.weight.detach().clone())
         self.register_buffer("classifier_bias", classifier.bias.detach().clone())
         self.face_classifier = self._classify
+        self.num_attribute_heads = len(attribute_heads)
+        for i, head in enumerate(attribute_heads):
+            self.register_buffer(f"attribute_weight_{i}", head.weight.detach().clone())
+            self.register_buffer(f"attribute_bias_{i}", head.bias.detach().clone())
+
+    def _attribute_logits(self, features: Tensor) -> list[Tensor]:
+        return [
+            torch.nn.functional.linear(
+                features,
+                getattr(self, f"attribute_weight_{i}"),
+                getattr(self, f"attribute_bias_{i}"),
+            )
+            for i in range(getattr(self, "num_attribute_heads", 0))
+        ]
 
     def _classify(self, features: Tensor) -> Tensor:
         return torch.nn.functional.linear(features, self.classifier_weight, self.classifier_bias)
@@ -283,6 +338,16 @@ class VoiceSystem(ModelSystem):
             distill_weight=self.distill_weight,
             temperature=self.temperature,
         )
+        heads = self._attribute_logits(predicted)
+        if heads and self.attribute_distill_weight > 0:
+            targets = self._attribute_logits(batch["target"])
+            parts["attribute_distill"] = torch.stack(
+                [
+                    distillation_kl_loss(p, t, temperature=self.temperature)
+                    for p, t in zip(heads, targets)
+                ]
+            ).mean()
+            loss = loss + self.attribute_distill_weight * parts["attribute_distill"]
         cosine = torch.nn.functional.cosine_similarity(predicted, batch["target"], dim=-1).mean()
         return loss, {**parts, "cosine": cosine}
 
@@ -315,7 +380,14 @@ def _check_data(data: dict[str, Any]) -> None:
         value = data[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ParameterError(f"data.{name}={value!r} must be a positive integer")
-    for name in ("l1_weight", "distill_weight", "decoder_feature_weight"):
+    for name in (
+        "l1_weight",
+        "distill_weight",
+        "decoder_feature_weight",
+        "face_attribute_weight",
+        "attribute_blur",
+        "attribute_distill_weight",
+    ):
         value = data[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise ParameterError(f"data.{name}={value!r} must be a non-negative number")
@@ -369,22 +441,35 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
     seed, batch_size = config["seed"], data["batch_size"]
     callbacks = list(callbacks)
 
-    # 1. face encoder: an identity classifier on the training faces
+    # 1. face encoder: an identity (+ attribute) classifier on the training faces
     fit_frames, val_frames = _face_frames(train_set)
+    train_attributes = train_set.attribute_labels()
+    face_attributes = (
+        train_attributes is not None
+        and data["face_attribute_weight"] > 0
+        and bool((train_attributes >= 0).any())
+    )
+    face_kwargs = {"num_classes": len(train_set.identities), **data["face_kwargs"]}
+    if face_attributes:
+        face_kwargs["attribute_classes"] = [len(v) for v in train_set.attribute_values.values()]
     L.seed_everything(seed, workers=True, verbose=False)
     face_system = FaceSystem(
         model_name=data["face_model"],
-        model_kwargs={"num_classes": len(train_set.identities), **data["face_kwargs"]},
+        model_kwargs=face_kwargs,
         optim=_stage_config(config, "face", None, data["face_lr"])["optim"],
+        attribute_weight=data["face_attribute_weight"] if face_attributes else 0.0,
     )
     faces, labels = train_set.faces, train_set.face_identity
+
+    def face_rows(frames: Tensor) -> dict[str, Tensor]:
+        rows = {"image": faces[frames], "label": labels[frames]}
+        if face_attributes:
+            rows["attributes"] = train_attributes[labels[frames]]
+        return rows
+
     face_data = _DataModule(
-        _Sampler(
-            {"image": faces[fit_frames], "label": labels[fit_frames]},
-            batch_size=batch_size,
-            flip="image",
-        ),
-        _Sampler({"image": faces[val_frames], "label": labels[val_frames]}, batch_size=batch_size),
+        _Sampler(face_rows(fit_frames), batch_size=batch_size, flip="image"),
+        _Sampler(face_rows(val_frames), batch_size=batch_size),
         seed=seed,
     )
     fit(
@@ -438,7 +523,6 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
         else None
     )
     attribute_model = None
-    train_attributes = train_set.attribute_labels()
     if bundle is not None and train_attributes is not None and bool((train_attributes >= 0).all()):
         test_attributes = test_set.attribute_labels()
         L.seed_everything(seed + 2, workers=True, verbose=False)
@@ -458,6 +542,7 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
                 },
                 batch_size=batch_size,
                 flip="image",
+                blur=data["attribute_blur"],
             ),
             _Sampler(
                 {
@@ -497,13 +582,16 @@ def _run(config: dict[str, Any], data: dict[str, Any], callbacks: Sequence[Any])
         l1_weight=data["l1_weight"],
         distill_weight=data["distill_weight"],
         temperature=data["temperature"],
+        attribute_distill_weight=data["attribute_distill_weight"],
     )
     if voice_system.model.sample_rate != everything.sample_rate:
         raise ParameterError(
             f"model.kwargs audio_config.sample_rate={voice_system.model.sample_rate} must equal "
             f"data.sample_rate={everything.sample_rate}"
         )
-    voice_system.attach_face_classifier(face_encoder.classifier)
+    voice_system.attach_face_classifier(
+        face_encoder.classifier, attribute_heads=list(face_encoder.attribute_heads)
+    )
     train_rows, train_clips = voice_rows(train_set)
     test_rows, test_clips = voice_rows(test_set)
     voice_data = _DataModule(

@@ -28,10 +28,11 @@ from synesthesia.transforms.image import (  # noqa: E402
     CenterCrop,
     Normalize,
     RandomCrop,
+    RandomGaussianBlur,
     Resize,
 )
 
-__all__ += ["CenterCrop", "Normalize", "RandomCrop", "Resize"]
+__all__ += ["CenterCrop", "Normalize", "RandomCrop", "RandomGaussianBlur", "Resize"]
 
 from synesthesia.transforms.augment import (  # noqa: E402
     VTLP,

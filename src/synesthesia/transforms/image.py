@@ -22,11 +22,12 @@ from synesthesia.functional.image import (
     _size_pair,
     center_crop,
     crop,
+    gaussian_blur,
     normalize_image,
     resize_image,
 )
 
-__all__ = ["Resize", "CenterCrop", "RandomCrop", "Normalize"]
+__all__ = ["Resize", "CenterCrop", "RandomCrop", "Normalize", "RandomGaussianBlur"]
 
 
 class Resize(nn.Module):
@@ -89,3 +90,40 @@ class Normalize(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return normalize_image(image, mean=self.mean, std=self.std)
+
+
+class RandomGaussianBlur(nn.Module):
+    """:func:`~synesthesia.functional.gaussian_blur` with a sigma drawn uniformly from
+    ``[0, max_sigma]`` per call (the same for the whole batch); sigmas below ``min_sigma``
+    leave the images sharp. Identity in eval mode.
+
+    Args:
+        max_sigma: the largest blur, in pixels.
+        min_sigma: draws below it do nothing (so part of the batches stay sharp).
+        generator: optional ``torch.Generator`` for reproducible draws.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_sigma: float,
+        min_sigma: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if not 0 <= min_sigma <= max_sigma:
+            raise ParameterError(
+                f"min_sigma={min_sigma!r} and max_sigma={max_sigma!r} must satisfy "
+                "0 <= min_sigma <= max_sigma"
+            )
+        self.max_sigma, self.min_sigma, self.generator = (
+            float(max_sigma),
+            float(min_sigma),
+            generator,
+        )
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.max_sigma == 0:
+            return image
+        sigma = float(torch.rand((), generator=self.generator)) * self.max_sigma
+        return image if sigma < self.min_sigma else gaussian_blur(image, sigma=sigma)

@@ -16,6 +16,10 @@ from synesthesia.viz.scene import pca_2d, plot_scene_summary  # noqa: E402
 
 __all__ += ["pca_2d", "plot_scene_summary"]
 
-from synesthesia.viz.speech2face import plot_face_grid, save_face_png  # noqa: E402
+from synesthesia.viz.speech2face import (  # noqa: E402
+    plot_face_grid,
+    plot_redrawn_faces,
+    save_face_png,
+)
 
-__all__ += ["plot_face_grid", "save_face_png"]
+__all__ += ["plot_face_grid", "plot_redrawn_faces", "save_face_png"]

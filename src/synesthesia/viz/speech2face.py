@@ -18,7 +18,7 @@ import torch
 
 from synesthesia.errors import ParameterError
 
-__all__ = ["plot_face_grid", "save_face_png"]
+__all__ = ["plot_face_grid", "plot_redrawn_faces", "save_face_png"]
 
 COLUMNS = ("true face", "decoded from face feature", "decoded from voice")
 
@@ -90,4 +90,45 @@ def plot_face_grid(
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def plot_redrawn_faces(
+    originals: torch.Tensor, redrawn: torch.Tensor, *, columns: int = 8, title: str = ""
+) -> Any:
+    """Pairs of rows: the original faces above, the decoder's redrawing of each below.
+
+    Args:
+        originals: (N, C, H, W) in [0, 1] (C = 1 is shown grey).
+        redrawn: (N, 3, S, S) in [0, 1].
+        columns: faces per row.
+        title: figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+    """
+    from matplotlib.figure import Figure
+
+    count = len(originals)
+    if count < 1 or len(redrawn) != count:
+        raise ParameterError(
+            f"originals and redrawn hold {count} and {len(redrawn)} images; they must hold the "
+            "same number (>= 1)"
+        )
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ParameterError(f"columns={columns!r} must be a positive integer")
+    columns = min(columns, count)
+    blocks = -(-count // columns)
+    fig = Figure(figsize=(1.0 * columns, 2.0 * blocks + 0.4))
+    axes = fig.subplots(2 * blocks, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for i in range(count):
+        row, column = divmod(i, columns)
+        for offset, images in enumerate((originals, redrawn)):
+            image = images[i]
+            image = image.expand(3, -1, -1) if image.shape[0] == 1 else image
+            axes[2 * row + offset][column].imshow(_to_numpy(image), interpolation="nearest")
+    if title:
+        fig.suptitle(title, fontsize=9)
     return fig
