@@ -107,3 +107,4 @@ class FaceDecoder(PretrainedModel):
 
 register_model("face_decoder_tiny", FaceDecoder, embedding_dim=8, channels=(8, 4, 4))
 register_model("face_decoder_small", FaceDecoder, channels=(64, 64, 32, 16, 8))
+register_model("face_decoder_base", FaceDecoder, channels=(128, 128, 64, 32, 16))
