@@ -125,6 +125,17 @@ def test_face_system_adds_the_attribute_heads_loss():
     ).mean()
     torch.testing.assert_close(parts["attribute_ce"], expected)
     torch.testing.assert_close(loss, base + 0.5 * expected)
+    # an attribute unknown for the whole batch is left out, not a NaN
+    batch["attributes"][:, 1] = -1
+    loss, parts = system.compute_loss(batch)
+    only_first = torch.nn.functional.cross_entropy(
+        heads[0], batch["attributes"][:, 0], ignore_index=-1
+    )
+    torch.testing.assert_close(parts["attribute_ce"], only_first)
+    batch["attributes"][:] = -1
+    loss, parts = system.compute_loss(batch)
+    assert "attribute_ce" not in parts and torch.isfinite(loss)
+    torch.testing.assert_close(loss, base)
 
 
 def test_voice_system_distills_the_attribute_heads():

@@ -233,15 +233,17 @@ class FaceSystem(ModelSystem):
         if self.attribute_weight > 0 and "attributes" in batch and self.model.attribute_heads:
             targets = batch["attributes"]  # (B, A)
             heads = self.model.classify_attributes(features)
-            terms = [
+            known = targets >= 0
+            terms = [  # an attribute unknown for the whole batch adds nothing (not a NaN)
                 torch.nn.functional.cross_entropy(head, targets[:, a], ignore_index=-1)
                 for a, head in enumerate(heads)
+                if known[:, a].any()
             ]
-            hits = torch.stack([h.argmax(-1) == targets[:, a] for a, h in enumerate(heads)], 1)
-            known = targets >= 0
-            parts["attribute_ce"] = torch.stack(terms).mean()
-            parts["attribute_acc"] = (hits & known).sum() / known.sum().clamp_min(1)
-            loss = loss + self.attribute_weight * parts["attribute_ce"]
+            if terms:
+                hits = torch.stack([h.argmax(-1) == targets[:, a] for a, h in enumerate(heads)], 1)
+                parts["attribute_ce"] = torch.stack(terms).mean()
+                parts["attribute_acc"] = (hits & known).sum() / known.sum()
+                loss = loss + self.attribute_weight * parts["attribute_ce"]
         return loss, parts
 
 
