@@ -1,5 +1,6 @@
 """Shared test fixtures."""
 
+import dataclasses
 import functools
 import io
 import sys
@@ -44,3 +45,22 @@ def wavenet_terminal(monkeypatch):
         return stream
 
     return attach
+
+
+def _tensors(output) -> list[torch.Tensor]:
+    """Every tensor in a (nested) output: tensor, tuple/list, dict or dataclass."""
+    if isinstance(output, torch.Tensor):
+        return [output]
+    if isinstance(output, (tuple, list)):
+        return [t for item in output for t in _tensors(item)]
+    if isinstance(output, dict):
+        return [t for item in output.values() for t in _tensors(item)]
+    if dataclasses.is_dataclass(output) and not isinstance(output, type):
+        return [t for f in dataclasses.fields(output) for t in _tensors(getattr(output, f.name))]
+    return []
+
+
+@pytest.fixture
+def output_tensors():
+    """``output → [tensors]``: every tensor of a model's (nested) output, in order."""
+    return _tensors

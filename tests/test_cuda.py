@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import dataclasses
 import importlib.util
 import inspect
 import os
@@ -61,19 +60,6 @@ def no_tf32():
     torch.backends.cudnn.allow_tf32 = False
     yield
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
-
-
-def _tensors(output) -> list[torch.Tensor]:
-    """Every tensor in a (nested) output: tensor, tuple/list, dict or dataclass."""
-    if isinstance(output, torch.Tensor):
-        return [output]
-    if isinstance(output, (tuple, list)):
-        return [t for item in output for t in _tensors(item)]
-    if isinstance(output, dict):
-        return [t for item in output.values() for t in _tensors(item)]
-    if dataclasses.is_dataclass(output) and not isinstance(output, type):
-        return [t for f in dataclasses.fields(output) for t in _tensors(getattr(output, f.name))]
-    return []
 
 
 def _to(value, device: torch.device):
@@ -185,15 +171,15 @@ def _build(name: str):
 
 
 @pytest.mark.parametrize("name", TINY)
-def test_tiny_model_forward_on_device_matches_cpu(name):
+def test_tiny_model_forward_on_device_matches_cpu(name, output_tensors):
     model = _build(name)
     torch.manual_seed(1)  # some example_inputs draw from the global generator
     inputs = model.example_inputs(2)
     with torch.no_grad():
-        expected = _tensors(model(**inputs))
+        expected = output_tensors(model(**inputs))
         twin = copy.deepcopy(model).to(DEVICE)
         assert all(p.device.type == DEVICE.type for p in twin.parameters())
-        outputs = _tensors(twin(**_to(inputs, DEVICE)))
+        outputs = output_tensors(twin(**_to(inputs, DEVICE)))
     assert outputs and len(outputs) == len(expected), f"{name}: {len(outputs)} outputs"
     _on_device(outputs, name)
     for out, ref in zip(outputs, expected, strict=True):
@@ -205,7 +191,7 @@ def test_tiny_model_forward_on_device_matches_cpu(name):
 
 
 @pytest.mark.parametrize("name", TINY)
-def test_tiny_model_generate_or_infer_runs_on_device(name):
+def test_tiny_model_generate_or_infer_runs_on_device(name, output_tensors):
     """generate()/infer() of every *_tiny preset runs on the device and returns tensors there.
 
     Values are not compared: with random weights, stop tokens sit at probability ~0.5 and beam
@@ -219,7 +205,7 @@ def test_tiny_model_generate_or_infer_runs_on_device(name):
     else:
         accepted = inspect.signature(method).parameters
         kwargs = {k: v for k, v in model.example_inputs(2).items() if k in accepted}
-    outputs = _tensors(method(**_to(kwargs, DEVICE)))
+    outputs = output_tensors(method(**_to(kwargs, DEVICE)))
     assert outputs, f"{name}: no tensor returned"
     _on_device(outputs, name)
     for t in outputs:

@@ -9,7 +9,6 @@ optionally ``example_generate_inputs(batch_size)`` → keyword arguments of ``ge
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 
 import pytest
@@ -22,19 +21,6 @@ BATCH = 2
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def _tensors(output) -> list[torch.Tensor]:
-    """Every tensor in a (nested) output: tensor, tuple/list, dict or dataclass."""
-    if isinstance(output, torch.Tensor):
-        return [output]
-    if isinstance(output, (tuple, list)):
-        return [t for item in output for t in _tensors(item)]
-    if isinstance(output, dict):
-        return [t for item in output.values() for t in _tensors(item)]
-    if dataclasses.is_dataclass(output) and not isinstance(output, type):
-        return [t for f in dataclasses.fields(output) for t in _tensors(getattr(output, f.name))]
-    return []
 
 
 def _build(name: str) -> PretrainedModel:
@@ -53,10 +39,10 @@ def test_gpt_tiny_is_registered():
 
 
 @pytest.mark.parametrize("name", TINY)
-def test_tiny_forward_backward_every_parameter_gets_a_gradient(name):
+def test_tiny_forward_backward_every_parameter_gets_a_gradient(name, output_tensors):
     model = _build(name).train()
     inputs = model.example_inputs(BATCH)
-    outputs = _tensors(model(**inputs))
+    outputs = output_tensors(model(**inputs))
     assert outputs, f"{name}: forward returned no tensor"
     floating = [t for t in outputs if t.is_floating_point()]
     assert floating, f"{name}: forward returned no floating tensor"
@@ -79,7 +65,7 @@ def test_tiny_forward_backward_every_parameter_gets_a_gradient(name):
 
 
 @pytest.mark.parametrize("name", TINY)
-def test_tiny_generate_or_infer_runs(name):
+def test_tiny_generate_or_infer_runs(name, output_tensors):
     model = _build(name).eval()
     method_name = "generate" if hasattr(model, "generate") else "infer"
     method = getattr(model, method_name, None)
@@ -89,7 +75,7 @@ def test_tiny_generate_or_infer_runs(name):
     else:
         accepted = inspect.signature(method).parameters
         kwargs = {k: v for k, v in model.example_inputs(BATCH).items() if k in accepted}
-    outputs = _tensors(method(**kwargs))
+    outputs = output_tensors(method(**kwargs))
     assert outputs, f"{name}: {method_name}() returned no tensor"
     for t in outputs:
         assert t.ndim >= 1 and t.shape[0] == BATCH, f"{name}: {method_name} output {tuple(t.shape)}"
@@ -99,12 +85,13 @@ def test_tiny_generate_or_infer_runs(name):
 
 
 @pytest.mark.parametrize("name", TINY)
-def test_tiny_save_and_load_round_trip(name, tmp_path):
+def test_tiny_save_and_load_round_trip(name, output_tensors, tmp_path):
     model = _build(name).eval()
     model.save_pretrained(tmp_path / name)
     loaded = load_pretrained(tmp_path / name)
     assert type(loaded) is type(model)
     inputs = model.example_inputs(BATCH)
     with torch.no_grad():
-        for a, b in zip(_tensors(model(**inputs)), _tensors(loaded(**inputs)), strict=True):
+        pairs = zip(output_tensors(model(**inputs)), output_tensors(loaded(**inputs)), strict=True)
+        for a, b in pairs:
             torch.testing.assert_close(a, b, rtol=0, atol=0)
