@@ -59,7 +59,6 @@ from synesthesia.data.speech2face import (
 from synesthesia.errors import ParameterError
 from synesthesia.functional.distillation import distillation_kl_loss
 from synesthesia.functional.feature_losses import speech2face_loss
-from synesthesia.functional.image import gaussian_blur
 from synesthesia.models.speech2face import Speech2FaceModel
 from synesthesia.pipelines.speech2face import Speech2Face
 from synesthesia.training.config import DEFAULTS
@@ -68,6 +67,7 @@ from synesthesia.training.fit import fit
 from synesthesia.training.scene import TeacherSystem
 from synesthesia.training.system import ModelSystem
 from synesthesia.training.task import Task, train
+from synesthesia.transforms.image import RandomGaussianBlur
 from synesthesia.utils import atomic_write_json
 
 __all__ = [
@@ -173,7 +173,8 @@ class _Sampler:
         blur: float = 0.0,
     ) -> None:
         self.tensors, self.clips, self.batch_size, self.flip = tensors, clips, batch_size, flip
-        self.blur = float(blur)
+        # one sigma per batch in [0, blur]; below 0.3 px the batch stays sharp
+        self.blur = RandomGaussianBlur(max_sigma=float(blur), min_sigma=min(0.3, float(blur)))
         self.size = len(clips) if clips is not None else len(next(iter(tensors.values())))
 
     def __call__(self, generator: torch.Generator) -> dict[str, Tensor]:
@@ -190,10 +191,7 @@ class _Sampler:
             flip = torch.rand(len(index), generator=generator) < 0.5
             images = batch[self.flip]
             batch[self.flip] = torch.where(flip[:, None, None, None], images.flip(-1), images)
-            if self.blur > 0:  # one sigma per batch in [0, blur]; below 0.3 px stays sharp
-                sigma = float(torch.rand((), generator=generator)) * self.blur
-                if sigma >= 0.3:
-                    batch[self.flip] = gaussian_blur(batch[self.flip], sigma=sigma)
+            batch[self.flip] = self.blur(batch[self.flip], generator=generator)
         return batch
 
 

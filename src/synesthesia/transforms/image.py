@@ -122,8 +122,12 @@ class RandomGaussianBlur(nn.Module):
             generator,
         )
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, image: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Blurred (or unchanged) images; ``generator`` overrides the module's for this call."""
         if not self.training or self.max_sigma == 0:
             return image
-        sigma = float(torch.rand((), generator=self.generator)) * self.max_sigma
+        draw = generator if generator is not None else self.generator
+        sigma = float(torch.rand((), generator=draw)) * self.max_sigma
         return image if sigma < self.min_sigma else gaussian_blur(image, sigma=sigma)
